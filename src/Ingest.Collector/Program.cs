@@ -1,19 +1,46 @@
+using Ingest.Collector;
+using Ingest.Collector.Http;
+using Ingest.Collector.Kafka;
+using Ingest.Collector.Security;
+using Ingest.Collector.Touches;
+using Ingest.Core.Identity;
 using Ingest.Core.Serialization;
+using Ingest.Core.Touches;
 using Ingest.ServiceDefaults;
 using Ingest.Storage;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.AddServiceDefaults();
 
-builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestJsonContext.Default));
+builder.Services.ConfigureHttpJsonOptions(o =>
+{
+    o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestJsonContext.Default);
+    o.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default);
+});
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
+builder.Services.AddApiKeyAuthentication(builder.Configuration);
+builder.Services.AddEdgeProtection(builder.Configuration);
 builder.Services.AddIngestStorage(builder.Configuration);
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<CollectorMetrics>();
+builder.Services.AddOptions<TouchProducerOptions>().BindConfiguration("Collector:Kafka");
+builder.Services.AddSingleton<TouchProducer>();
+builder.Services.AddSingleton(new IdentityNormalizer(builder.Configuration["Collector:DefaultPhoneRegion"] ?? "US"));
+builder.Services.AddSingleton(builder.Configuration.GetSection("Collector:Limits").Get<TouchLimits>() ?? new TouchLimits());
+builder.Services.AddSingleton<TouchBuilder>();
+builder.Services.AddSingleton<TouchIntake>();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseCors();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
+
 app.MapOpenApi("/openapi/v1.json");
 app.UseSwaggerUI(o =>
 {
@@ -21,6 +48,10 @@ app.UseSwaggerUI(o =>
     o.SwaggerEndpoint("/openapi/v1.json", "Ingest v1");
 });
 app.MapDefaultEndpoints();
+app.MapTouchesApi();
+
+// Flush what the producer still holds before the process exits.
+app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<TouchProducer>().Flush(TimeSpan.FromSeconds(10)));
 
 app.Run();
 

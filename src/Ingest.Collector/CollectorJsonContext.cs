@@ -1,0 +1,20 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Ingest.Collector.Touches;
+using Ingest.Core.Touches;
+
+namespace Ingest.Collector;
+
+/// <summary>Source-generated JSON for the collector's HTTP types (snake_case, nulls omitted).</summary>
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true)]
+[JsonSerializable(typeof(TouchAccepted))]
+[JsonSerializable(typeof(BatchResult))]
+[JsonSerializable(typeof(BatchRequest))]
+[JsonSerializable(typeof(FieldError))]
+[JsonSerializable(typeof(IReadOnlyList<FieldError>))]
+[JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
+public sealed partial class CollectorJsonContext : JsonSerializerContext;

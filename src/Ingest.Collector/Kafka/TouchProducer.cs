@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using Ingest.Core.Serialization;
+using Ingest.Core.Touches;
+using Ingest.ServiceDefaults;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
+
+namespace Ingest.Collector.Kafka;
+
+/// <summary>Producer settings (<c>Collector:Kafka</c>).</summary>
+public sealed class TouchProducerOptions
+{
+    /// <summary>Bounded wait for Kafka's acknowledgement; past it the request answers 503 (librdkafka <c>message.timeout.ms</c>).</summary>
+    public int AckTimeoutMs { get; set; } = 5_000;
+
+    /// <summary>librdkafka <c>linger.ms</c>: how long the producer waits to fill a batch (see load-tests/RESULTS.md).</summary>
+    public double LingerMs { get; set; } = 2;
+
+    /// <summary>Bound of the producer's in-memory queue; a full queue answers 503 (back-pressure).</summary>
+    public int MaxQueuedMessages { get; set; } = 100_000;
+
+    /// <summary>Seconds clients are told to wait before retrying after a 503.</summary>
+    public int RetryAfterSeconds { get; set; } = 2;
+}
+
+/// <summary>Why a produce did not succeed.</summary>
+public enum DeliveryFailure
+{
+    None,
+    QueueFull,
+    TimedOut,
+    BrokerError,
+}
+
+/// <summary>
+/// The one Kafka producer of the process (acks=all, idempotent, batching by linger.ms, bounded queue). A touch is
+/// acknowledged to the client only after its delivery report; many requests await their reports concurrently.
+/// </summary>
+public sealed partial class TouchProducer : IDisposable
+{
+    public const string SchemaVersionHeader = "schema-version";
+    public const string EventIdHeader = "event-id";
+
+    private static readonly byte[] SchemaVersionValue = Encoding.ASCII.GetBytes(TouchRecord.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    private static readonly TextMapPropagator Propagator = Propagators.DefaultTextMapPropagator;
+
+    private readonly IProducer<byte[], byte[]> _producer;
+    private readonly string _topic;
+    private readonly CollectorMetrics _metrics;
+    private readonly ILogger<TouchProducer> _logger;
+
+    public TouchProducer(IOptions<KafkaOptions> kafka, IOptions<TouchProducerOptions> options, CollectorMetrics metrics, ILogger<TouchProducer> logger)
+    {
+        _topic = kafka.Value.TouchTopic;
+        _metrics = metrics;
+        _logger = logger;
+        var config = new ProducerConfig
+        {
+            BootstrapServers = kafka.Value.BootstrapServers,
+            Acks = Acks.All,
+            EnableIdempotence = true,
+            LingerMs = options.Value.LingerMs,
+            MessageTimeoutMs = options.Value.AckTimeoutMs,
+            QueueBufferingMaxMessages = options.Value.MaxQueuedMessages,
+            SocketNagleDisable = true,
+            CompressionType = CompressionType.Lz4,
+            // Delivery reports carry only what we read: the status.
+            DeliveryReportFields = "status",
+        };
+        foreach (var (key, value) in kafka.Value.Client)
+        {
+            config.Set(key, value);
+        }
+
+        _producer = new ProducerBuilder<byte[], byte[]>(config)
+            .SetErrorHandler((_, error) => LogKafkaError(_logger, error.Code, error.Reason, error.IsFatal))
+            .Build();
+    }
+
+    /// <summary>Messages handed to librdkafka and not yet acknowledged.</summary>
+    public int InFlight => _metrics.InFlight;
+
+    /// <summary>Serializes once to UTF-8 and produces; completes when Kafka acknowledged (or refused) the write.</summary>
+    public async Task<DeliveryFailure> ProduceAsync(TouchRecord record, CancellationToken cancellationToken)
+    {
+        using var activity = CollectorMetrics.ActivitySource.StartActivity("touches.v1 publish", ActivityKind.Producer);
+        activity?.SetTag("messaging.system", "kafka");
+        activity?.SetTag("messaging.destination.name", _topic);
+        activity?.SetTag("messaging.message.id", record.EventId);
+
+        var headers = new Headers
+        {
+            { SchemaVersionHeader, SchemaVersionValue },
+            { EventIdHeader, Encoding.UTF8.GetBytes(record.EventId) },
+        };
+        if (activity is not null)
+        {
+            Propagator.Inject(new PropagationContext(activity.Context, Baggage.Current), headers,
+                static (h, key, value) => h.Add(key, Encoding.UTF8.GetBytes(value)));
+        }
+
+        var message = new Message<byte[], byte[]>
+        {
+            Key = Encoding.UTF8.GetBytes(TouchBuilder.PartitionKey(record)),
+            Value = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record, IngestJsonContext.Default.TouchRecord),
+            Headers = headers,
+        };
+
+        var started = Stopwatch.GetTimestamp();
+        _metrics.ProduceStarted();
+        try
+        {
+            await _producer.ProduceAsync(_topic, message, cancellationToken);
+            return DeliveryFailure.None;
+        }
+        catch (ProduceException<byte[], byte[]> ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Error.Reason);
+            LogProduceFailed(_logger, ex.Error.Code, ex.Error.Reason);
+            return ex.Error.Code switch
+            {
+                ErrorCode.Local_QueueFull => DeliveryFailure.QueueFull,
+                ErrorCode.Local_MsgTimedOut => DeliveryFailure.TimedOut,
+                _ => DeliveryFailure.BrokerError,
+            };
+        }
+        finally
+        {
+            _metrics.ProduceFinished(Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    /// <summary>Waits for outstanding deliveries (on shutdown).</summary>
+    public void Flush(TimeSpan timeout) => _producer.Flush(timeout);
+
+    public void Dispose()
+    {
+        _producer.Flush(TimeSpan.FromSeconds(10));
+        _producer.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka produce failed: {Code} {Reason}")]
+    private static partial void LogProduceFailed(ILogger logger, ErrorCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka client error: {Code} {Reason} (fatal: {IsFatal})")]
+    private static partial void LogKafkaError(ILogger logger, ErrorCode code, string reason, bool isFatal);
+}

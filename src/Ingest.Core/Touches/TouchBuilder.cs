@@ -1,0 +1,242 @@
+using System.Globalization;
+using System.Text.Json;
+using Ingest.Core.Governance;
+using Ingest.Core.Identity;
+
+namespace Ingest.Core.Touches;
+
+/// <summary>Limits a touch must respect.</summary>
+public sealed class TouchLimits
+{
+    /// <summary>How far in the future <c>occurred_at</c> may be (client clock skew).</summary>
+    public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Earliest accepted <c>occurred_at</c>.</summary>
+    public DateTimeOffset MinOccurredAt { get; set; } = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Largest <c>properties</c> object, as JSON text.</summary>
+    public int MaxPropertiesBytes { get; set; } = 16 * 1024;
+
+    public int MaxEventIdLength { get; set; } = 128;
+    public int MaxIdentityLength { get; set; } = 320;
+}
+
+/// <summary>The outcome of turning a payload into a record: either a record or the field errors.</summary>
+public readonly record struct TouchBuildResult(TouchRecord? Record, IReadOnlyList<FieldError> Errors)
+{
+    public bool IsValid => Record is not null;
+}
+
+/// <summary>Validates a payload, normalizes its identities and runs governance: everything between parsing and Kafka.</summary>
+public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormalizer identities, TouchLimits limits)
+{
+    // Click-id fields in the order of TouchPayload; governance applies the network precedence.
+    private static readonly string[] ClickIdNames =
+        ["gclid", "gbraid", "wbraid", "dclid", "msclkid", "fbclid", "ttclid", "li_fat_id", "twclid", "ScCid", "epik", "rdt_cid", "yclid"];
+
+    public TouchBuildResult Build(TouchPayload payload, TouchContext context)
+    {
+        List<FieldError>? errors = null;
+        void Fail(string field, string code, string message) => (errors ??= []).Add(new FieldError(field, code, message));
+
+        var kind = context.DefaultKind;
+        if (payload.Kind is { } kindText)
+        {
+            kind = kindText.Trim().ToLowerInvariant() switch
+            {
+                "form" => TouchKind.Form,
+                "call" => TouchKind.Call,
+                "ad" => TouchKind.Ad,
+                _ => null,
+            };
+            if (kind is null)
+            {
+                Fail("kind", "invalid_kind", "kind must be one of: form, call, ad.");
+            }
+        }
+        else if (kind is null)
+        {
+            Fail("kind", "missing_kind", "kind is required (form, call or ad).");
+        }
+
+        var eventId = payload.EventId is null ? context.DerivedEventId ?? Guid.CreateVersion7().ToString() : payload.EventId.Trim();
+        if (eventId.Length == 0 || eventId.Length > limits.MaxEventIdLength || eventId.AsSpan().ContainsAnyInRange('\0', ' '))
+        {
+            Fail("event_id", "invalid_event_id", $"event_id must be 1-{limits.MaxEventIdLength} printable characters without spaces.");
+        }
+
+        var occurredAt = context.ReceivedAt;
+        if (payload.OccurredAt is { } occurredText)
+        {
+            if (!TryParseRfc3339(occurredText, out occurredAt))
+            {
+                Fail("occurred_at", "invalid_timestamp", "occurred_at must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T10:15:00Z.");
+            }
+            else if (occurredAt > context.ReceivedAt + limits.MaxFutureSkew)
+            {
+                Fail("occurred_at", "occurred_at_in_future", $"occurred_at is more than {limits.MaxFutureSkew.TotalMinutes:0} minutes in the future.");
+            }
+            else if (occurredAt < limits.MinOccurredAt)
+            {
+                Fail("occurred_at", "occurred_at_too_old", $"occurred_at is before {limits.MinOccurredAt:yyyy-MM-dd}.");
+            }
+        }
+
+        var ids = new TouchIdentities
+        {
+            AnonymousId = Opaque(payload.AnonymousId, "anonymous_id"),
+            ExternalId = Opaque(payload.ExternalId, "external_id"),
+        };
+        if (!string.IsNullOrWhiteSpace(payload.Email))
+        {
+            ids.Email = payload.Email.Length <= limits.MaxIdentityLength ? IdentityNormalizer.NormalizeEmail(payload.Email) : null;
+            if (ids.Email is null)
+            {
+                Fail("email", "invalid_email", "email is not a valid address.");
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(payload.Phone))
+        {
+            ids.Phone = payload.Phone.Length <= limits.MaxIdentityLength ? identities.NormalizePhone(payload.Phone) : null;
+            if (ids.Phone is null)
+            {
+                Fail("phone", "invalid_phone", $"phone is not a possible phone number (numbers without a country code are read as {identities.DefaultRegion}).");
+            }
+        }
+
+        var clickIds = CollectClickIds(payload);
+        if (ids.StrongestKey() is null && clickIds is null && errors is null && !context.AwaitingEnrichment)
+        {
+            Fail("identities", "no_identity", "A touch needs at least one identity: anonymous_id, email, phone, external_id or a click id.");
+        }
+
+        if (payload.Properties is { } properties)
+        {
+            if (properties.ValueKind != JsonValueKind.Object)
+            {
+                Fail("properties", "invalid_properties", "properties must be a JSON object.");
+            }
+            else if (properties.GetRawText().Length > limits.MaxPropertiesBytes)
+            {
+                Fail("properties", "properties_too_large", $"properties may hold at most {limits.MaxPropertiesBytes} bytes of JSON.");
+            }
+        }
+
+        if (errors is not null)
+        {
+            return new TouchBuildResult(null, errors);
+        }
+
+        var attribution = governance.Evaluate(new GovernanceInput
+        {
+            PageUrl = payload.PageUrl,
+            Referrer = payload.Referrer,
+            UtmSource = payload.UtmSource,
+            UtmMedium = payload.UtmMedium,
+            UtmCampaign = payload.UtmCampaign,
+            UtmTerm = payload.UtmTerm,
+            UtmContent = payload.UtmContent,
+            UtmId = payload.UtmId,
+            ClickIds = clickIds?.ToList(),
+            SelfReportedSource = payload.SelfReportedSource,
+            IsOffline = kind == TouchKind.Call,
+        });
+
+        var record = new TouchRecord
+        {
+            EventId = eventId,
+            Kind = kind!.Value,
+            Door = context.Door,
+            OccurredAt = occurredAt,
+            ReceivedAt = context.ReceivedAt,
+            Identities = ids,
+            PageUrl = payload.PageUrl,
+            Referrer = payload.Referrer,
+            Attribution = attribution,
+            ClickIds = clickIds,
+            SelfReportedSource = payload.SelfReportedSource,
+            Consent = payload.Consent,
+            Properties = payload.Properties,
+            Provider = context.Provider,
+            IsTest = context.IsTest,
+            AwaitingEnrichment = context.AwaitingEnrichment,
+        };
+        return new TouchBuildResult(record, []);
+
+        string? Opaque(string? value, string field)
+        {
+            var normalized = IdentityNormalizer.NormalizeOpaqueId(value);
+            if (normalized is not null && (normalized.Length > limits.MaxIdentityLength || normalized.AsSpan().ContainsAnyInRange('\0', '\u001f')))
+            {
+                Fail(field, "invalid_identity", $"{field} must be at most {limits.MaxIdentityLength} characters without control characters.");
+                return null;
+            }
+
+            return normalized;
+        }
+    }
+
+    /// <summary>The Kafka message key: the strongest identity, else the click id, else the event id.</summary>
+    public static string PartitionKey(TouchRecord record) =>
+        record.Identities.StrongestKey() ?? (record.Attribution.ClickId is { } click ? "click:" + click : "event:" + record.EventId);
+
+    private static Dictionary<string, string>? CollectClickIds(TouchPayload p)
+    {
+        Dictionary<string, string>? found = null;
+        Add("gclid", p.Gclid);
+        Add("gbraid", p.Gbraid);
+        Add("wbraid", p.Wbraid);
+        Add("dclid", p.Dclid);
+        Add("msclkid", p.Msclkid);
+        Add("fbclid", p.Fbclid);
+        Add("ttclid", p.Ttclid);
+        Add("li_fat_id", p.LiFatId);
+        Add("twclid", p.Twclid);
+        Add("ScCid", p.Sccid);
+        Add("epik", p.Epik);
+        Add("rdt_cid", p.RdtCid);
+        Add("yclid", p.Yclid);
+        if (p.Unknown is { } unknown)
+        {
+            foreach (var (name, value) in unknown)
+            {
+                var known = Array.Find(ClickIdNames, n => n.Equals(name, StringComparison.OrdinalIgnoreCase));
+                if (known is not null && value.ValueKind == JsonValueKind.String)
+                {
+                    Add(known, value.GetString());
+                }
+            }
+        }
+
+        return found;
+
+        void Add(string name, string? value)
+        {
+            // Click ids are case-sensitive: stored verbatim, only surrounding whitespace dropped.
+            if (!string.IsNullOrWhiteSpace(value))
+            {
+                (found ??= new Dictionary<string, string>(StringComparer.Ordinal)).TryAdd(name, value.Trim());
+            }
+        }
+    }
+
+    private static readonly string[] Rfc3339Formats =
+        ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd HH:mm:ssK", "yyyy-MM-dd HH:mm:ss.FFFFFFFK"];
+
+    /// <summary>RFC 3339: a date, a time and an explicit offset (<c>Z</c> or <c>±hh:mm</c>).</summary>
+    public static bool TryParseRfc3339(string text, out DateTimeOffset value)
+    {
+        // RFC 3339 allows lower-case 't' and 'z'.
+        var trimmed = text.Trim().ToUpperInvariant();
+        var hasOffset = trimmed.EndsWith('Z') || (trimmed.Length > 6 && trimmed[^6] is '+' or '-' && trimmed[^3] == ':');
+        if (hasOffset && DateTimeOffset.TryParseExact(trimmed, Rfc3339Formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out value))
+        {
+            value = value.ToUniversalTime();
+            return true;
+        }
+
+        value = default;
+        return false;
+    }
+}
