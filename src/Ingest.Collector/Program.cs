@@ -18,7 +18,14 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default);
 });
 builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi();
+builder.Services.AddOpenApi(o => o.AddDocumentTransformer(static (document, _, _) =>
+{
+    // The document must not depend on the host that served it (openapi.yaml is compared byte for byte).
+    document.Servers?.Clear();
+    document.Info.Title = "Ingest";
+    document.Info.Description = "Lead-source touch ingestion: website forms, call tracking and ad-platform leads in; lead timelines and channel reports out.";
+    return Task.CompletedTask;
+}));
 builder.Services.AddApiKeyAuthentication(builder.Configuration);
 builder.Services.AddEdgeProtection(builder.Configuration);
 builder.Services.AddIngestStorage(builder.Configuration);
@@ -41,7 +48,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
 
-app.MapOpenApi("/openapi/v1.json");
+app.MapOpenApi("/openapi/{documentName}.{format:regex(^(json|yaml)$)}");
 app.UseSwaggerUI(o =>
 {
     o.RoutePrefix = "swagger";

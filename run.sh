@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Runs the whole pipeline locally in the foreground: Postgres, Redis, the dev Kafka broker (librdkafka mock cluster),
+# database migrations, the collector (http://127.0.0.1:8080) and the worker. Ctrl-C stops everything it started.
+# Your environment is passed through to the services (Kafka__BootstrapServers, ConnectionStrings__Postgres, …).
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/infra.sh
+
+ensure_packages
+started_pg=0 started_redis=0
+as_pg "$(pg_bin)/pg_ctl" -D "$INGEST_DATA_DIR/postgres" status >/dev/null 2>&1 || started_pg=1
+redis_cli ping >/dev/null 2>&1 || started_redis=1
+start_postgres
+start_redis
+export_connection_settings
+
+# Development keys: printed below, overridable from the environment. Never use them outside your machine.
+export Collector__WriteKeys__0=${Collector__WriteKeys__0:-dev-write-key}
+export Api__ReadKeys__0=${Api__ReadKeys__0:-dev-read-key}
+export Forms__contact__RedirectUrl=${Forms__contact__RedirectUrl:-http://127.0.0.1:8080/swagger}
+export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
+
+log "Building (Release)…"
+dotnet build Ingest.sln -c Release -nologo -v quiet >/dev/null || dotnet build Ingest.sln -c Release -nologo -v quiet
+bin() { echo "$INGEST_ROOT/src/$1/bin/Release/net10.0"; }
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  log "Stopping…"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [ "$started_redis" = 1 ] && stop_redis
+  [ "$started_pg" = 1 ] && stop_postgres
+  log "Stopped."
+}
+trap cleanup INT TERM EXIT
+
+# Each service runs from its output folder so it finds its appsettings.json; `exec` keeps the PID ours to signal.
+service() { local name=$1; shift; (cd "$(bin "$name")" && exec dotnet "$name.dll" "$@") & pids+=($!); }
+
+if [ -z "${Kafka__BootstrapServers:-}" ]; then
+  service Ingest.DevKafka
+  export Kafka__BootstrapServers=127.0.0.1:29092
+  for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/29092) 2>/dev/null && break; sleep 0.2; done
+else
+  log "Using Kafka at $Kafka__BootstrapServers"
+fi
+
+(cd "$(bin Ingest.Worker)" && dotnet Ingest.Worker.dll migrate)
+service Ingest.Worker
+service Ingest.Collector
+
+for _ in $(seq 1 150); do
+  curl -fs http://127.0.0.1:8080/health/ready >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+cat <<INFO
+
+  Ingest is running.
+    Collector      http://127.0.0.1:8080   (Swagger UI: http://127.0.0.1:8080/swagger)
+    Health         http://127.0.0.1:8080/health/ready · worker http://127.0.0.1:8081/health/ready
+    Kafka          $Kafka__BootstrapServers   (dev broker admin: http://127.0.0.1:29080/brokers)
+    Postgres       127.0.0.1:$PG_PORT (ingest/ingest)   Redis 127.0.0.1:$REDIS_PORT
+    Write key      $Collector__WriteKeys__0
+    Read key       $Api__ReadKeys__0
+
+  Send a touch:
+    curl -i http://127.0.0.1:8080/v1/touches -H 'Authorization: Bearer $Collector__WriteKeys__0' \\
+      -H 'Content-Type: application/json' \\
+      -d '{"kind":"form","email":"ada@example.com","page_url":"https://example.com/?utm_source=google&utm_medium=cpc"}'
+
+  Ctrl-C stops everything.
+INFO
+
+# Stop everything as soon as any service exits on its own.
+wait -n "${pids[@]}" || true
+log "A service exited; shutting down the rest."
