@@ -69,6 +69,11 @@ max_wal_size = 4GB
 checkpoint_timeout = 15min
 CONF
   fi
+  # Commit timestamps let the pipeline load test measure when a touch became visible (pg_xact_commit_timestamp).
+  if ! grep -q '^track_commit_timestamp' "$pgdata/postgresql.conf"; then
+    echo 'track_commit_timestamp = on' >>"$pgdata/postgresql.conf"
+    as_pg "$bin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1 && as_pg "$bin/pg_ctl" -D "$pgdata" -m fast -w restart -l "$pgdata/server.log" >/dev/null
+  fi
   if as_pg "$bin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
     log "Postgres already running on 127.0.0.1:$PG_PORT"
   else

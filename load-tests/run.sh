@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Load scenarios, each bounded in time and count, against 127.0.0.1 only.
+#   load-tests/run.sh collector   single touches: bare-Kestrel ceiling vs the collector into Kafka, alternately
+#   load-tests/run.sh batch       POST /v1/touches/batch, 100 touches per request
+#   load-tests/run.sh pipeline    COPY ceiling, then a fixed number of touches through collector → Kafka → worker → Postgres
+# Settings: DURATION (s, default 20), CONNECTIONS (64), ROUNDS (2), TOUCHES (pipeline, 300000), RATE (paced run, 5000/s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/infra.sh
+
+scenario=${1:-}
+DURATION=${DURATION:-20}
+CONNECTIONS=${CONNECTIONS:-64}
+ROUNDS=${ROUNDS:-2}
+WARMUP=${WARMUP:-5}
+export INGEST_WRITE_KEY=${INGEST_WRITE_KEY:-load-write-key}
+OUT=load-tests/out
+mkdir -p "$OUT"
+
+case "$scenario" in collector|batch|pipeline) ;; *) echo "usage: load-tests/run.sh collector|batch|pipeline" >&2; exit 2;; esac
+
+ensure_packages wrk
+start_postgres
+start_redis
+export_connection_settings
+export Collector__WriteKeys__0=$INGEST_WRITE_KEY Api__ReadKeys__0=${Api__ReadKeys__0:-load-read-key}
+export Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production
+# Load runs send far more than one key's default budget would allow in a real deployment.
+export Collector__RateLimit__PermitsPerSecond=10000000 Collector__RateLimit__Burst=10000000
+
+log "Building (Release)…"
+dotnet build Ingest.sln -c Release -nologo -v quiet >/dev/null
+bin() { echo "$INGEST_ROOT/$1/bin/Release/net10.0"; }
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup INT TERM EXIT
+start() { local dir=$1 dll=$2; shift 2; (cd "$(bin "$dir")" && exec dotnet "$dll.dll" "$@" >"$INGEST_ROOT/$OUT/$dll.log" 2>&1) & pids+=($!); }
+wait_http() { for _ in $(seq 1 150); do curl -fs -o /dev/null "$1" && return 0; sleep 0.2; done; die "$1 did not come up"; }
+
+if curl -fs -o /dev/null http://127.0.0.1:8080/health/ready; then
+  log "Reusing the running pipeline on :8080 (its write key must be \$INGEST_WRITE_KEY)"
+else
+  if ! (echo >/dev/tcp/127.0.0.1/29092) 2>/dev/null; then
+    start src/Ingest.DevKafka Ingest.DevKafka
+    for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/29092) 2>/dev/null && break; sleep 0.2; done
+  fi
+  (cd "$(bin src/Ingest.Worker)" && dotnet Ingest.Worker.dll migrate >/dev/null)
+  start src/Ingest.Collector Ingest.Collector
+  [ "$scenario" = pipeline ] && start src/Ingest.Worker Ingest.Worker
+  wait_http http://127.0.0.1:8080/health/ready
+fi
+
+# wrk prints our SUMMARY line (scenarios/*.lua done()); pull one field out of it.
+field() { sed -n "s/.*[ ]$2=\([0-9.]*\).*/\1/p" "$1" | tail -n 1; }
+run_wrk() { # url script seconds label
+  local out="$OUT/$4.txt"
+  wrk -t1 -c"$CONNECTIONS" -d"$3"s --timeout 10s -s "load-tests/scenarios/$2" "$1" >"$out" 2>&1 || true
+  echo "$out"
+}
+rate() { awk -v r="$(field "$1" requests)" -v d="$(field "$1" duration_us)" -v m="${2:-1}" 'BEGIN { printf "%.0f", r * m / (d / 1e6) }'; }
+
+case "$scenario" in
+collector)
+  CEILING_URL=http://127.0.0.1:8090
+  ASPNETCORE_URLS=$CEILING_URL start load-tests/Ingest.LoadTests.Ceiling Ingest.LoadTests.Ceiling
+  wait_http "$CEILING_URL/v1/touches" 2>/dev/null || true
+  log "Warm-up ${WARMUP}s each…"
+  run_wrk "$CEILING_URL/v1/touches" touches.lua "$WARMUP" warm-ceiling >/dev/null
+  run_wrk http://127.0.0.1:8080/v1/touches touches.lua "$WARMUP" warm-collector >/dev/null
+  best_c=0 best_x=0 p50=0 p99=0 errors=0
+  for round in $(seq 1 "$ROUNDS"); do
+    c=$(run_wrk "$CEILING_URL/v1/touches" touches.lua "$DURATION" "ceiling-$round")
+    x=$(run_wrk http://127.0.0.1:8080/v1/touches touches.lua "$DURATION" "collector-$round")
+    rc=$(rate "$c") rx=$(rate "$x")
+    log "round $round: ceiling ${rc}/s, collector ${rx}/s (p99 $(field "$x" p99_us) µs)"
+    [ "$rc" -gt "$best_c" ] && best_c=$rc
+    if [ "$rx" -gt "$best_x" ]; then best_x=$rx; p50=$(field "$x" p50_us); p99=$(field "$x" p99_us); fi
+    errors=$((errors + $(field "$x" non2xx) + $(field "$x" socket_errors)))
+  done
+  awk -v x="$best_x" -v c="$best_c" -v p50="$p50" -v p99="$p99" -v e="$errors" \
+    'BEGIN { printf "collector: touches/s=%d ceiling/s=%d ratio=%.2f p50_ms=%.2f p99_ms=%.2f errors=%d\n", x, c, x / c, p50 / 1000, p99 / 1000, e }'
+  ;;
+batch)
+  log "Warm-up ${WARMUP}s…"
+  run_wrk http://127.0.0.1:8080/v1/touches/batch batch.lua "$WARMUP" warm-batch >/dev/null
+  out=$(run_wrk http://127.0.0.1:8080/v1/touches/batch batch.lua "$DURATION" batch)
+  awk -v t="$(rate "$out" 100)" -v p99="$(field "$out" p99_us)" -v e="$(( $(field "$out" non2xx) + $(field "$out" socket_errors) ))" \
+    'BEGIN { printf "batch: touches/s=%d p99_ms=%.2f errors=%d\n", t, p99 / 1000, e }'
+  ;;
+pipeline)
+  (cd "$(bin load-tests/Ingest.LoadTests.Pipeline)" && dotnet Ingest.LoadTests.Pipeline.dll \
+    --touches "${TOUCHES:-300000}" --rate "${RATE:-5000}" --collector http://127.0.0.1:8080 --write-key "$INGEST_WRITE_KEY")
+  ;;
+esac
