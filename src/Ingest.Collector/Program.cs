@@ -1,6 +1,7 @@
 using Ingest.Collector;
 using Ingest.Collector.Http;
 using Ingest.Collector.Kafka;
+using Ingest.Collector.OpenApi;
 using Ingest.Collector.Security;
 using Ingest.Collector.Touches;
 using Ingest.Core.Identity;
@@ -18,14 +19,7 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default);
 });
 builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi(o => o.AddDocumentTransformer(static (document, _, _) =>
-{
-    // The document must not depend on the host that served it (openapi.yaml is compared byte for byte).
-    document.Servers?.Clear();
-    document.Info.Title = "Ingest";
-    document.Info.Description = "Lead-source touch ingestion: website forms, call tracking and ad-platform leads in; lead timelines and channel reports out.";
-    return Task.CompletedTask;
-}));
+builder.Services.AddOpenApi(static o => OpenApiDocumentSetup.Configure(o));
 builder.Services.AddApiKeyAuthentication(builder.Configuration);
 builder.Services.AddEdgeProtection(builder.Configuration);
 builder.Services.AddIngestStorage(builder.Configuration);
