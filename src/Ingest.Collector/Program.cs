@@ -1,7 +1,9 @@
 using Ingest.Collector;
+using Ingest.Collector.Governance;
 using Ingest.Collector.Http;
 using Ingest.Collector.Kafka;
 using Ingest.Collector.OpenApi;
+using Ingest.Collector.Problems;
 using Ingest.Collector.Security;
 using Ingest.Collector.Touches;
 using Ingest.Core.Identity;
@@ -15,10 +17,13 @@ builder.AddServiceDefaults();
 
 builder.Services.ConfigureHttpJsonOptions(o =>
 {
+    // The wire is snake_case everywhere; the generated contexts supply the metadata, these options the policy.
+    o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+    o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
     o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestJsonContext.Default);
     o.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default);
 });
-builder.Services.AddProblemDetails();
+builder.Services.AddProblemDetails(static o => o.CustomizeProblemDetails = ProblemResponses.ApplyStableType);
 builder.Services.AddOpenApi(static o => OpenApiDocumentSetup.Configure(o));
 builder.Services.AddApiKeyAuthentication(builder.Configuration);
 builder.Services.AddEdgeProtection(builder.Configuration);
@@ -30,6 +35,7 @@ builder.Services.AddOptions<TouchProducerOptions>().BindConfiguration("Collector
 builder.Services.AddSingleton<TouchProducer>();
 builder.Services.AddSingleton(new IdentityNormalizer(builder.Configuration["Collector:DefaultPhoneRegion"] ?? "US"));
 builder.Services.AddSingleton(builder.Configuration.GetSection("Collector:Limits").Get<TouchLimits>() ?? new TouchLimits());
+builder.Services.AddGovernance(builder.Configuration);
 builder.Services.AddSingleton<TouchBuilder>();
 builder.Services.AddSingleton<TouchIntake>();
 
@@ -42,7 +48,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
 
-app.MapOpenApi("/openapi/{documentName}.{format:regex(^(json|yaml)$)}");
+app.MapOpenApi("/openapi/{documentName}.json");
+app.MapOpenApi("/openapi/{documentName}.yaml");
 app.UseSwaggerUI(o =>
 {
     o.RoutePrefix = "swagger";
@@ -50,6 +57,7 @@ app.UseSwaggerUI(o =>
 });
 app.MapDefaultEndpoints();
 app.MapTouchesApi();
+app.MapGovernanceApi();
 
 // Flush what the producer still holds before the process exits.
 app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<TouchProducer>().Flush(TimeSpan.FromSeconds(10)));

@@ -27,6 +27,42 @@ public static class ProblemResponses
         Problem(status, status == StatusCodes.Status400BadRequest ? ProblemTypes.Malformed : ProblemTypes.Validation,
             errors[0].Message, errors[0].Field, errors);
 
+    /// <summary>
+    /// Gives problems produced by the framework itself (routing's 404/405/415, unhandled 500) the same stable types as
+    /// ours, so clients can always switch on <c>type</c>.
+    /// </summary>
+    public static void ApplyStableType(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        if (problem.Type is not null && problem.Type.StartsWith("https://ingest.dev/", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        ProblemType? stable = problem.Status switch
+        {
+            StatusCodes.Status400BadRequest => ProblemTypes.Malformed,
+            StatusCodes.Status404NotFound => ProblemTypes.NotFound,
+            StatusCodes.Status405MethodNotAllowed => ProblemTypes.MethodNotAllowed,
+            StatusCodes.Status413PayloadTooLarge => ProblemTypes.TooLarge,
+            StatusCodes.Status415UnsupportedMediaType => ProblemTypes.UnsupportedMediaType,
+            StatusCodes.Status500InternalServerError => ProblemTypes.Internal,
+            _ => null,
+        };
+        if (stable is null)
+        {
+            return;
+        }
+
+        problem.Type = stable.Type;
+        problem.Title = stable.Title;
+        if (problem.Status == StatusCodes.Status415UnsupportedMediaType)
+        {
+            problem.Detail ??= "Send the body as application/json (or text/plain holding JSON) here.";
+            problem.Extensions["field"] = "Content-Type";
+        }
+    }
+
     /// <summary>Writes a problem outside an endpoint (authentication, rate limiter, body limits).</summary>
     public static Task Write(HttpContext context, int status, ProblemType type, string detail, string? field = null, TimeSpan? retryAfter = null)
     {

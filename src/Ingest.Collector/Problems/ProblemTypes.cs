@@ -18,5 +18,7 @@ public static class ProblemTypes
     public static readonly ProblemType RateLimited = new(Base + "rate-limited", "Too many requests for this key");
     public static readonly ProblemType KafkaUnavailable = new(Base + "kafka-unavailable", "The event log is temporarily unavailable; retry with the same event_id");
     public static readonly ProblemType NotFound = new(Base + "not-found", "The resource does not exist");
+    public static readonly ProblemType MethodNotAllowed = new(Base + "method-not-allowed", "This method is not allowed on this resource");
+    public static readonly ProblemType Internal = new(Base + "internal", "An unexpected error occurred; it has been logged");
     public static readonly ProblemType BadQuery = new(Base + "bad-query", "A query parameter is invalid");
 }

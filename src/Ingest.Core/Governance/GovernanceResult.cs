@@ -3,8 +3,8 @@ namespace Ingest.Core.Governance;
 /// <summary>One broken governance rule: a stable machine code, a human message and the field it concerns.</summary>
 public sealed record GovernanceViolation(string Code, string Message, string? Field);
 
-/// <summary>UTM values exactly as received (after page-URL fallback), before normalization.</summary>
-public sealed class RawUtm
+/// <summary>UTM values exactly as received (after page-URL fallback), before normalization. A struct: no allocation.</summary>
+public struct RawUtm
 {
     public string? Source { get; set; }
     public string? Medium { get; set; }
@@ -17,7 +17,7 @@ public sealed class RawUtm
 /// <summary>The governed view of a touch: normalized values, click id, referrer class, both channels, violations.</summary>
 public sealed class GovernanceResult
 {
-    public RawUtm Raw { get; set; } = new();
+    public RawUtm Raw { get; set; }
     public string? Source { get; set; }
     public string? Medium { get; set; }
     public string? Campaign { get; set; }
@@ -34,8 +34,32 @@ public sealed class GovernanceResult
     /// <summary>Ad network of the click id (<c>google_ads</c>, <c>microsoft_ads</c>, …).</summary>
     public string? ClickNetwork { get; set; }
 
-    public string? LandingPage { get; set; }
-    public string? ReferrerHost { get; set; }
+    private string? _pageUrl;
+    private string? _referrer;
+    private Range _referrerHost;
+    private string? _landingPage;
+    private string? _referrerHostText;
+
+    /// <summary>Scheme, host and path of the page (no query): computed when read, so evaluation does not allocate it.</summary>
+    public string? LandingPage
+    {
+        get => _landingPage ?? (_pageUrl is null ? null : UrlParts.WithoutQuery(_pageUrl).ToString());
+        set => _landingPage = value;
+    }
+
+    /// <summary>Host of the referrer, lower-case.</summary>
+    public string? ReferrerHost
+    {
+        get => _referrerHostText ?? (_referrer is null ? null : _referrer.AsSpan()[_referrerHost].ToString().ToLowerInvariant());
+        set => _referrerHostText = value;
+    }
+
+    internal void SetUrls(string? pageUrl, string? referrer, Range referrerHost)
+    {
+        _pageUrl = pageUrl;
+        _referrer = referrer;
+        _referrerHost = referrerHost;
+    }
 
     /// <summary><c>search</c>, <c>social</c>, <c>ai_assistant</c>, <c>email</c>, <c>internal</c>, <c>external</c> or null.</summary>
     public string? ReferrerClass { get; set; }

@@ -128,20 +128,7 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
             return new TouchBuildResult(null, errors);
         }
 
-        var attribution = governance.Evaluate(new GovernanceInput
-        {
-            PageUrl = payload.PageUrl,
-            Referrer = payload.Referrer,
-            UtmSource = payload.UtmSource,
-            UtmMedium = payload.UtmMedium,
-            UtmCampaign = payload.UtmCampaign,
-            UtmTerm = payload.UtmTerm,
-            UtmContent = payload.UtmContent,
-            UtmId = payload.UtmId,
-            ClickIds = clickIds?.ToList(),
-            SelfReportedSource = payload.SelfReportedSource,
-            IsOffline = kind == TouchKind.Call,
-        });
+        var attribution = governance.Evaluate(GovernanceInputOf(payload, kind == TouchKind.Call, clickIds));
 
         var record = new TouchRecord
         {
@@ -175,6 +162,29 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
 
             return normalized;
         }
+    }
+
+    /// <summary>The evaluator this builder governs with.</summary>
+    public IGovernanceEvaluator Governance => governance;
+
+    /// <summary>What governance reads from a payload.</summary>
+    public static GovernanceInput GovernanceInputOf(TouchPayload payload, bool isOffline, Dictionary<string, string>? clickIds = null)
+    {
+        clickIds ??= CollectClickIds(payload);
+        return new GovernanceInput
+        {
+            PageUrl = payload.PageUrl,
+            Referrer = payload.Referrer,
+            UtmSource = payload.UtmSource,
+            UtmMedium = payload.UtmMedium,
+            UtmCampaign = payload.UtmCampaign,
+            UtmTerm = payload.UtmTerm,
+            UtmContent = payload.UtmContent,
+            UtmId = payload.UtmId,
+            ClickIds = clickIds?.ToList(),
+            SelfReportedSource = payload.SelfReportedSource,
+            IsOffline = isOffline,
+        };
     }
 
     /// <summary>The Kafka message key: the strongest identity, else the click id, else the event id.</summary>
