@@ -15,6 +15,8 @@ namespace Ingest.Collector;
 [JsonSerializable(typeof(BatchResult))]
 [JsonSerializable(typeof(BatchRequest))]
 [JsonSerializable(typeof(FieldError))]
+[JsonSerializable(typeof(Ingest.Storage.Leads.LeadView))]
+[JsonSerializable(typeof(Ingest.Storage.Leads.ChannelReport))]
 [JsonSerializable(typeof(IReadOnlyList<FieldError>))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 public sealed partial class CollectorJsonContext : JsonSerializerContext;

@@ -2,6 +2,8 @@ using Ingest.Collector;
 using Ingest.Collector.Governance;
 using Ingest.Collector.Http;
 using Ingest.Collector.Kafka;
+using Ingest.Collector.Leads;
+using Ingest.Collector.Reports;
 using Ingest.Collector.OpenApi;
 using Ingest.Collector.Problems;
 using Ingest.Collector.Security;
@@ -11,6 +13,7 @@ using Ingest.Core.Serialization;
 using Ingest.Core.Touches;
 using Ingest.ServiceDefaults;
 using Ingest.Storage;
+using Ingest.Storage.Leads;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.AddServiceDefaults();
@@ -28,6 +31,7 @@ builder.Services.AddOpenApi(static o => OpenApiDocumentSetup.Configure(o));
 builder.Services.AddApiKeyAuthentication(builder.Configuration);
 builder.Services.AddEdgeProtection(builder.Configuration);
 builder.Services.AddIngestStorage(builder.Configuration);
+builder.Services.AddSingleton<LeadQueries>();
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<CollectorMetrics>();
@@ -58,6 +62,8 @@ app.UseSwaggerUI(o =>
 app.MapDefaultEndpoints();
 app.MapTouchesApi();
 app.MapGovernanceApi();
+app.MapLeadsApi();
+app.MapReportsApi();
 
 // Flush what the producer still holds before the process exits.
 app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<TouchProducer>().Flush(TimeSpan.FromSeconds(10)));

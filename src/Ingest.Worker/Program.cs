@@ -1,10 +1,33 @@
 using Ingest.ServiceDefaults;
 using Ingest.Storage;
 using Ingest.Storage.Migrations;
+using Ingest.Storage.Touches;
+using Ingest.Worker;
+using Ingest.Worker.Consuming;
+using Ingest.Worker.Identity;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddIngestStorage(builder.Configuration);
+builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+// One multiplexer per process; abortConnect=false so the worker starts (and retries) while Redis is still coming up.
+builder.Services.AddSingleton<IConnectionMultiplexer>(_ =>
+{
+    var redis = ConfigurationOptions.Parse(builder.Configuration.GetConnectionString("Redis") ?? "127.0.0.1:56379");
+    redis.AbortOnConnectFail = false;
+    return ConnectionMultiplexer.Connect(redis);
+});
+builder.Services.AddSingleton(sp => new IdentityResolver(
+    sp.GetRequiredService<IConnectionMultiplexer>(),
+    sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
+    builder.Configuration["Redis:KeyPrefix"] ?? sp.GetRequiredService<IOptions<WorkerOptions>>().Value.RedisKeyPrefix));
+builder.Services.AddSingleton<TouchBatchWriter>();
+builder.Services.AddSingleton<WorkerMetrics>();
+builder.Services.AddHostedService<TouchConsumer>();
+builder.Services.AddHealthChecks().AddReadinessCheck<RedisHealthCheck>("redis");
 
 var app = builder.Build();
 

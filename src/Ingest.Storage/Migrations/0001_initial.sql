@@ -47,7 +47,7 @@ create table touches (
     door            text not null,
     occurred_at     timestamptz not null,
     received_at     timestamptz not null,
-    stored_at       timestamptz not null default now(),
+    stored_at       timestamptz not null default clock_timestamp(),
     channel         text not null,
     ga4_channel     text not null,
     source          text,

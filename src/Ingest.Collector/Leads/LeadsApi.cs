@@ -1,0 +1,67 @@
+using Ingest.Collector.Problems;
+using Ingest.Collector.Security;
+using Ingest.Core.Identity;
+using Ingest.Storage.Leads;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Ingest.Collector.Leads;
+
+/// <summary><c>GET /v1/leads/{leadId}</c> and <c>GET /v1/leads?email=…|phone=…|anonymous_id=…</c> (read key).</summary>
+public static class LeadsApi
+{
+    public static IEndpointRouteBuilder MapLeadsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/leads")
+            .WithTags("Leads")
+            .RequireAuthorization(ApiKeyAuthentication.ReadPolicy)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapGet("/{leadId:guid}", GetLead)
+            .WithName("GetLead")
+            .WithSummary("A lead with its original and latest source and its timeline")
+            .WithDescription("A merged lead id answers with the lead it was merged into.");
+
+        group.MapGet("/", FindLead)
+            .WithName("FindLead")
+            .WithSummary("The lead an identity resolves to")
+            .WithDescription("Exactly one of email, phone, anonymous_id or external_id; values are normalized as at ingestion (email lower-cased, phone to E.164).")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        return app;
+    }
+
+    public static async Task<Results<Ok<LeadView>, ProblemHttpResult>> GetLead(Guid leadId, LeadQueries queries, CancellationToken cancellationToken) =>
+        await queries.GetLeadAsync(leadId, cancellationToken) is { } lead
+            ? TypedResults.Ok(lead)
+            : ProblemResponses.Problem(StatusCodes.Status404NotFound, ProblemTypes.NotFound, "No lead has this id.", "leadId");
+
+    public static async Task<Results<Ok<LeadView>, ProblemHttpResult>> FindLead(
+        string? email, string? phone, string? anonymous_id, string? external_id, LeadQueries queries, IdentityNormalizer normalizer, CancellationToken cancellationToken)
+    {
+        var given = new[] { ("email", email), ("phone", phone), ("anonymous_id", anonymous_id), ("external_id", external_id) }
+            .Where(static p => !string.IsNullOrWhiteSpace(p.Item2)).ToList();
+        if (given.Count != 1)
+        {
+            return ProblemResponses.Problem(StatusCodes.Status400BadRequest, ProblemTypes.BadQuery,
+                "Give exactly one of email, phone, anonymous_id or external_id.", "email");
+        }
+
+        var (kind, raw) = given[0];
+        var value = kind switch
+        {
+            "email" => IdentityNormalizer.NormalizeEmail(raw),
+            "phone" => normalizer.NormalizePhone(raw),
+            _ => IdentityNormalizer.NormalizeOpaqueId(raw),
+        };
+        if (value is null)
+        {
+            return ProblemResponses.Problem(StatusCodes.Status400BadRequest, ProblemTypes.BadQuery, $"{kind} is not a valid value.", kind);
+        }
+
+        var leadId = await queries.FindByIdentityAsync(kind, value, cancellationToken);
+        return leadId is { } id && await queries.GetLeadAsync(id, cancellationToken) is { } lead
+            ? TypedResults.Ok(lead)
+            : ProblemResponses.Problem(StatusCodes.Status404NotFound, ProblemTypes.NotFound, $"No lead is known by this {kind}.", kind);
+    }
+}

@@ -1,0 +1,38 @@
+using System.Diagnostics.Metrics;
+using Ingest.ServiceDefaults;
+
+namespace Ingest.Worker;
+
+/// <summary>Worker metrics: touches stored and deduplicated, merges, dead letters, retries, batch duration.</summary>
+public sealed class WorkerMetrics
+{
+    private readonly Counter<long> _stored;
+    private readonly Counter<long> _duplicates;
+    private readonly Counter<long> _merges;
+    private readonly Counter<long> _deadLettered;
+    private readonly Counter<long> _retries;
+    private readonly Histogram<double> _batchDuration;
+
+    public WorkerMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(ServiceDefaultsExtensions.TelemetryName);
+        _stored = meter.CreateCounter<long>("ingest.worker.touches.stored", "{touch}");
+        _duplicates = meter.CreateCounter<long>("ingest.worker.touches.duplicates", "{touch}");
+        _merges = meter.CreateCounter<long>("ingest.worker.leads.merged", "{lead}");
+        _deadLettered = meter.CreateCounter<long>("ingest.worker.dead_lettered", "{message}");
+        _retries = meter.CreateCounter<long>("ingest.worker.store.retries", "{retry}");
+        _batchDuration = meter.CreateHistogram<double>("ingest.worker.batch.duration", "ms");
+    }
+
+    public void Stored(int inserted, int duplicates, int merges, TimeSpan elapsed)
+    {
+        _stored.Add(inserted);
+        _duplicates.Add(duplicates);
+        _merges.Add(merges);
+        _batchDuration.Record(elapsed.TotalMilliseconds);
+    }
+
+    public void DeadLettered() => _deadLettered.Add(1);
+
+    public void StoreRetried() => _retries.Add(1);
+}
