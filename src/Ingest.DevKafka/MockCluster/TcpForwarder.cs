@@ -5,9 +5,9 @@ namespace Ingest.DevKafka.MockCluster;
 
 /// <summary>
 /// Listens on a fixed loopback port and pipes every connection to a mock broker's random port, so clients can use a
-/// stable bootstrap address (the mock itself only binds ephemeral ports).
+/// stable bootstrap address (the mock itself only binds ephemeral ports). Tests also use it as a proxy they can cut.
 /// </summary>
-internal sealed class TcpForwarder : IAsyncDisposable
+public sealed class TcpForwarder : IAsyncDisposable
 {
     private const int BufferSize = 64 * 1024;
     private readonly TcpListener _listener;

@@ -1,0 +1,154 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using Dapper;
+using Ingest.Core.Governance;
+using Ingest.Core.Identity;
+using Ingest.Core.Serialization;
+using Ingest.Core.Touches;
+using Ingest.DevKafka.MockCluster;
+using Ingest.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Npgsql;
+
+namespace Ingest.Worker.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class KafkaCollection : ICollectionFixture<KafkaCluster>
+{
+    public const string Name = "kafka";
+}
+
+/// <summary>The real worker in-process against a fresh database, a Redis key prefix and unique topics.</summary>
+public sealed class WorkerHost(KafkaCluster kafka, string topic, string deadLetterTopic, string groupId, string postgres, string redisPrefix)
+    : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Kafka:BootstrapServers", kafka.BootstrapServers);
+        builder.UseSetting("Kafka:TouchTopic", topic);
+        builder.UseSetting("Kafka:DeadLetterTopic", deadLetterTopic);
+        builder.UseSetting("ConnectionStrings:Postgres", postgres);
+        builder.UseSetting("ConnectionStrings:Redis", TestEnvironment.RedisConnectionString);
+        builder.UseSetting("Redis:KeyPrefix", redisPrefix);
+        builder.UseSetting("Worker:GroupId", groupId);
+        builder.UseSetting("Worker:SessionTimeoutMs", "6000");
+        builder.UseSetting("Worker:BatchTimeoutMs", "20");
+        builder.UseSetting("Worker:MaxRetryDelayMs", "500");
+    }
+
+    /// <summary>Starts the host (and so the consumer).</summary>
+    public WorkerHost Start()
+    {
+        _ = Services;
+        return this;
+    }
+}
+
+/// <summary>Per test: a migrated database, Redis prefix, topics, and helpers to produce touches and read the outcome.</summary>
+public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
+{
+    private static readonly TouchBuilder Builder = new(new GovernanceEngine(GovernanceRules.Default), new IdentityNormalizer(), new TouchLimits());
+    private readonly List<WorkerHost> _hosts = [];
+    private IProducer<byte[], byte[]>? _producer;
+
+    protected KafkaCluster Kafka => kafka;
+    protected PostgresDatabase Database { get; } = new();
+    protected RedisServer Redis { get; } = new();
+    protected string Topic { get; } = kafka.CreateTopic("touches", partitions: 4);
+    protected string DeadLetterTopic { get; } = kafka.CreateTopic("dlq", partitions: 1);
+    protected string GroupId { get; } = TestEnvironment.UniqueName("group");
+
+    public virtual async Task InitializeAsync()
+    {
+        await Database.InitializeAsync();
+        await Redis.InitializeAsync();
+        _producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers, LingerMs = 1 }).Build();
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        foreach (var host in _hosts)
+        {
+            await host.DisposeAsync();
+        }
+
+        _producer?.Dispose();
+        await Redis.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+
+    protected WorkerHost StartWorker(string? postgresConnectionString = null)
+    {
+        var host = new WorkerHost(kafka, Topic, DeadLetterTopic, GroupId, postgresConnectionString ?? Database.ConnectionString, Redis.KeyPrefix);
+        _hosts.Add(host);
+        return host.Start();
+    }
+
+    protected static TouchRecord Touch(string json, string door = "api")
+    {
+        var payload = JsonSerializer.Deserialize(json, IngestJsonContext.Default.TouchPayload)!;
+        var built = Builder.Build(payload, new TouchContext { Door = door, ReceivedAt = DateTimeOffset.UtcNow });
+        Assert.True(built.IsValid, string.Join("; ", built.Errors.Select(e => e.Message)));
+        return built.Record!;
+    }
+
+    protected async Task ProduceAsync(params TouchRecord[] touches)
+    {
+        foreach (var touch in touches)
+        {
+            await ProduceRawAsync(TouchBuilder.PartitionKey(touch), JsonSerializer.SerializeToUtf8Bytes(touch, IngestJsonContext.Default.TouchRecord));
+        }
+    }
+
+    protected async Task ProduceRawAsync(string key, byte[] value, string schemaVersion = "1") =>
+        await _producer!.ProduceAsync(Topic, new Message<byte[], byte[]>
+        {
+            Key = Encoding.UTF8.GetBytes(key),
+            Value = value,
+            Headers = new Headers { { "schema-version", Encoding.UTF8.GetBytes(schemaVersion) } },
+        });
+
+    /// <summary>Waits until the database holds <paramref name="count"/> touches (or fails after the timeout).</summary>
+    protected async Task WaitForTouchesAsync(int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        long stored = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            await using var connection = await Database.DataSource.OpenConnectionAsync();
+            stored = await connection.ExecuteScalarAsync<long>("select count(*) from touches");
+            if (stored >= count)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"Expected {count} stored touches, found {stored}.");
+    }
+
+    protected async Task<T> QueryOneAsync<T>(string sql, object? args = null)
+    {
+        await using var connection = await Database.DataSource.OpenConnectionAsync();
+        return await connection.QuerySingleAsync<T>(sql, args);
+    }
+
+    protected async Task<List<T>> QueryAsync<T>(string sql, object? args = null)
+    {
+        await using var connection = await Database.DataSource.OpenConnectionAsync();
+        return (await connection.QueryAsync<T>(sql, args)).ToList();
+    }
+
+    /// <summary>A proxy in front of the real Postgres that a test can cut and restore.</summary>
+    protected static async Task<(TcpForwarder Proxy, int Port)> StartPostgresProxyAsync(int port = 0)
+    {
+        var target = new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString);
+        var addresses = await Dns.GetHostAddressesAsync(target.Host!);
+        var proxy = new TcpForwarder(new IPEndPoint(IPAddress.Loopback, port), new IPEndPoint(addresses.First(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork), target.Port));
+        return (proxy, proxy.Port);
+    }
+}
