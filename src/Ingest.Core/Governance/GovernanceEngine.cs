@@ -131,7 +131,8 @@ public sealed class GovernanceEngine(Func<GovernanceRules> rules) : IGovernanceE
         var searchSource = source is not null && c.SearchSources.Contains(source);
         var socialSource = source is not null && c.SocialSources.Contains(source);
 
-        if ((paidMedium && searchSource) || medium == Channels.B2b.PaidSearch || (paidClick && click!.Channel == Channels.B2b.PaidSearch))
+        // A medium aliased to paid_search (cpc, ppc…) on a social source is paid social, not search.
+        if ((paidMedium && searchSource) || (medium == Channels.B2b.PaidSearch && !socialSource) || (paidClick && click!.Channel == Channels.B2b.PaidSearch))
         {
             return Channels.B2b.PaidSearch;
         }
