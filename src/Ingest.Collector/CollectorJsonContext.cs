@@ -15,6 +15,8 @@ namespace Ingest.Collector;
 [JsonSerializable(typeof(BatchResult))]
 [JsonSerializable(typeof(BatchRequest))]
 [JsonSerializable(typeof(FieldError))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(Ingest.Collector.Webhooks.WebhooksApi.WebhookAccepted))]
 [JsonSerializable(typeof(Ingest.Storage.Leads.LeadView))]
 [JsonSerializable(typeof(Ingest.Storage.Leads.ChannelReport))]
 [JsonSerializable(typeof(IReadOnlyList<FieldError>))]

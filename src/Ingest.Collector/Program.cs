@@ -1,4 +1,5 @@
 using Ingest.Collector;
+using Ingest.Collector.Forms;
 using Ingest.Collector.Governance;
 using Ingest.Collector.Http;
 using Ingest.Collector.Kafka;
@@ -8,6 +9,7 @@ using Ingest.Collector.OpenApi;
 using Ingest.Collector.Problems;
 using Ingest.Collector.Security;
 using Ingest.Collector.Touches;
+using Ingest.Collector.Webhooks;
 using Ingest.Core.Identity;
 using Ingest.Core.Serialization;
 using Ingest.Core.Touches;
@@ -40,6 +42,7 @@ builder.Services.AddSingleton<TouchProducer>();
 builder.Services.AddSingleton(new IdentityNormalizer(builder.Configuration["Collector:DefaultPhoneRegion"] ?? "US"));
 builder.Services.AddSingleton(builder.Configuration.GetSection("Collector:Limits").Get<TouchLimits>() ?? new TouchLimits());
 builder.Services.AddGovernance(builder.Configuration);
+builder.Services.AddOptions<WebhookOptions>().BindConfiguration("Webhooks");
 builder.Services.AddSingleton<TouchBuilder>();
 builder.Services.AddSingleton<TouchIntake>();
 
@@ -62,6 +65,8 @@ app.UseSwaggerUI(o =>
 app.MapDefaultEndpoints();
 app.MapTouchesApi();
 app.MapGovernanceApi();
+app.MapWebhooksApi();
+app.MapFormsApi();
 app.MapLeadsApi();
 app.MapReportsApi();
 

@@ -44,10 +44,11 @@ public static class RequestBody
         ReadAsync(request, limit, body => Deserialize(body, typeInfo), cancellationToken);
 
     /// <summary>Reads a JSON body of at most <paramref name="limit"/> bytes and hands the whole of it to <paramref name="parse"/>.</summary>
-    public static async ValueTask<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, int limit, BodyParser<T> parse, CancellationToken cancellationToken)
+    public static async ValueTask<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, int limit, BodyParser<T> parse, CancellationToken cancellationToken,
+        bool requireJson = true)
         where T : class
     {
-        if (!IsJsonContentType(request))
+        if (requireJson && !IsJsonContentType(request))
         {
             return (null, ProblemResponses.Problem(StatusCodes.Status415UnsupportedMediaType, ProblemTypes.UnsupportedMediaType,
                 "Send the body as application/json (or text/plain holding JSON).", "Content-Type"));
@@ -88,6 +89,10 @@ public static class RequestBody
             reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
         }
     }
+
+    /// <summary>The raw body bytes (for signature checks, which must see exactly what was signed), at most <paramref name="limit"/>.</summary>
+    public static ValueTask<(byte[]? Value, ProblemHttpResult? Problem)> ReadBytesAsync(HttpRequest request, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(request, limit, static body => body.ToArray(), cancellationToken, requireJson: false);
 
     private static T Deserialize<T>(ReadOnlySequence<byte> body, JsonTypeInfo<T> typeInfo)
     {
