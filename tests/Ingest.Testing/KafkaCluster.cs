@@ -36,7 +36,19 @@ public sealed class KafkaCluster : IAsyncLifetime
     }
 
     /// <summary>Reads messages from the start of a topic until <paramref name="count"/> arrived or the timeout passed.</summary>
-    public List<ConsumeResult<byte[]?, byte[]>> ReadAll(string topic, int count, TimeSpan? timeout = null)
+    public List<ConsumeResult<byte[]?, byte[]>> ReadAll(string topic, int count, TimeSpan? timeout = null) =>
+        Read(topic, count, static _ => false, timeout);
+
+    /// <summary>The last message with this <c>event-id</c> header, reading from the start of the topic until it shows up.</summary>
+    public ConsumeResult<byte[]?, byte[]> FindEvent(string topic, string eventId, TimeSpan? timeout = null)
+    {
+        bool Match(ConsumeResult<byte[]?, byte[]> m) =>
+            m.Message.Headers.TryGetLastBytes("event-id", out var id) && System.Text.Encoding.UTF8.GetString(id) == eventId;
+        var found = Read(topic, int.MaxValue, Match, timeout).LastOrDefault(Match);
+        return found ?? throw new InvalidOperationException($"No message with event id {eventId} on {topic}");
+    }
+
+    private List<ConsumeResult<byte[]?, byte[]>> Read(string topic, int count, Func<ConsumeResult<byte[]?, byte[]>, bool> stop, TimeSpan? timeout)
     {
         var config = new ConsumerConfig
         {
@@ -55,6 +67,10 @@ public sealed class KafkaCluster : IAsyncLifetime
             if (result is { IsPartitionEOF: false, Message: not null })
             {
                 results.Add(result);
+                if (stop(result))
+                {
+                    break;
+                }
             }
         }
 

@@ -1,0 +1,214 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Ingest.Collector.Webhooks;
+
+namespace Ingest.IntegrationTests.Doors;
+
+public sealed class WebhookTests(DoorsHost host) : IClassFixture<DoorsHost>
+{
+    private JsonElement RecordOf(string eventId)
+    {
+        var message = host.Kafka.FindEvent(host.Topic, eventId);
+        return JsonDocument.Parse(message.Message.Value).RootElement.Clone();
+    }
+
+    private static StringContent Body(string text, string contentType = "application/json") => new(text, Encoding.UTF8, contentType);
+
+    [Fact]
+    public void CallRailSignature_PublishedVector_Verifies()
+    {
+        var body = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Samples", "callrail-published-vector-body.json"));
+        Assert.True(WebhookSignatures.CallRailValid([DoorsHost.CallRailKey], body, "UZAHbUdfm3GqL7qzilGozGzWV64="));
+        Assert.False(WebhookSignatures.CallRailValid(["another-key"], body, "UZAHbUdfm3GqL7qzilGozGzWV64="));
+    }
+
+    [Fact]
+    public void TwilioSignature_PublishedVector_VerifiesWithAndWithoutDefaultPort()
+    {
+        var parameters = new Dictionary<string, string[]>
+        {
+            ["CallSid"] = ["CA1234567890ABCDE"], ["Caller"] = ["+12349013030"], ["Digits"] = ["1234"], ["From"] = ["+12349013030"], ["To"] = ["+18005551212"],
+        };
+        Assert.True(WebhookSignatures.TwilioValid("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", parameters, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
+        Assert.True(WebhookSignatures.TwilioValid("12345", "https://mycompany.com:443/myapp.php?foo=1&bar=2", parameters, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
+        Assert.False(WebhookSignatures.TwilioValid("54321", "https://mycompany.com/myapp.php?foo=1&bar=2", parameters, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
+    }
+
+    [Fact]
+    public async Task CallRail_PublishedVectorPayload_BecomesACallTouchWithDerivedEventId()
+    {
+        using var client = host.CreateClient();
+        var body = DoorsHost.Sample("callrail-published-vector-body.json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/callrail?event=post_call") { Content = Body(body) };
+        request.Headers.Add("Signature", "UZAHbUdfm3GqL7qzilGozGzWV64=");
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var record = RecordOf("callrail:766970532:post_call");
+        Assert.Equal("call", record.GetProperty("kind").GetString());
+        Assert.Equal("callrail", record.GetProperty("door").GetString());
+        Assert.Equal("+12148654559", record.GetProperty("identities").GetProperty("phone").GetString());
+        Assert.Equal("+14045558514", record.GetProperty("provider").GetProperty("tracking_phone_number").GetString());
+        Assert.Equal("13", record.GetProperty("provider").GetProperty("duration").GetString());
+        Assert.Equal(new DateTimeOffset(2018, 2, 19, 18, 41, 0, 236, TimeSpan.Zero), record.GetProperty("occurred_at").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task CallRail_RedeliveredSameEvent_HasTheSameEventId()
+    {
+        using var client = host.CreateClient();
+        var body = """{"resource_id":"CAL123","customer_phone_number":"+14155550123","start_time":"2026-11-20T10:00:00.000-05:00","duration":"42","source":"Google Ads","medium":"cpc","campaign":"brand","gclid":"GcLiD-1","landing_page_url":"https://www.acme.com/?utm_source=google"}""";
+        var signature = Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(DoorsHost.CallRailKey), Encoding.UTF8.GetBytes(body)));
+        for (var i = 0; i < 2; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/callrail?event=post_call") { Content = Body(body) };
+            request.Headers.Add("Signature", signature);
+            var response = await client.SendAsync(request);
+            var accepted = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("callrail:CAL123:post_call", accepted.GetProperty("event_ids")[0].GetString());
+        }
+
+        var record = RecordOf("callrail:CAL123:post_call");
+        Assert.Equal("GcLiD-1", record.GetProperty("attribution").GetProperty("click_id").GetString());
+        Assert.Equal("paid_search", record.GetProperty("attribution").GetProperty("channel").GetString());
+    }
+
+    [Theory]
+    [InlineData("tampered")]
+    [InlineData("wrong-key")]
+    [InlineData("missing")]
+    public async Task CallRail_BadSignature_Returns401Problem(string variant)
+    {
+        using var client = host.CreateClient();
+        var body = DoorsHost.Sample("callrail-published-vector-body.json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/callrail")
+        {
+            Content = Body(variant == "tampered" ? body.Replace("Kaylah", "Mallory", StringComparison.Ordinal) : body),
+        };
+        if (variant != "missing")
+        {
+            request.Headers.Add("Signature", variant == "wrong-key"
+                ? Convert.ToBase64String(HMACSHA1.HashData("wrong"u8, Encoding.UTF8.GetBytes(body)))
+                : "UZAHbUdfm3GqL7qzilGozGzWV64=");
+        }
+
+        var problem = await TouchesApiTests.AssertProblem(await client.SendAsync(request), HttpStatusCode.Unauthorized, "bad-signature");
+        Assert.Equal("Signature", problem.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Twilio_SignedIncomingCall_AnswersEmptyTwimlAndProducesACallTouch()
+    {
+        using var client = host.CreateClient();
+        var form = new Dictionary<string, string>
+        {
+            ["CallSid"] = "CA" + Guid.NewGuid().ToString("N"), ["From"] = "+14155550142", ["To"] = "+18005551212", ["FromCity"] = "SAN FRANCISCO", ["Direction"] = "inbound",
+        };
+        var signature = TwilioSignature("http://localhost/v1/webhooks/twilio", form);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/twilio") { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Add("X-Twilio-Signature", signature);
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/xml", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<Response></Response>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var record = RecordOf("twilio:" + form["CallSid"]);
+        Assert.Equal("+14155550142", record.GetProperty("identities").GetProperty("phone").GetString());
+        Assert.Equal("+18005551212", record.GetProperty("provider").GetProperty("tracking_number").GetString());
+        Assert.Equal("offline", record.GetProperty("attribution").GetProperty("channel").GetString());
+    }
+
+    [Fact]
+    public async Task Twilio_ParameterChangedAfterSigning_Returns401Problem()
+    {
+        using var client = host.CreateClient();
+        var form = new Dictionary<string, string> { ["CallSid"] = "CA1", ["From"] = "+14155550142", ["To"] = "+18005551212" };
+        var signature = TwilioSignature("http://localhost/v1/webhooks/twilio", form);
+        form["From"] = "+14155550000";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/twilio") { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Add("X-Twilio-Signature", signature);
+        await TouchesApiTests.AssertProblem(await client.SendAsync(request), HttpStatusCode.Unauthorized, "bad-signature");
+    }
+
+    [Fact]
+    public async Task GoogleAds_TestLead_BecomesAnAdTouchWithIdsAsStrings()
+    {
+        using var client = host.CreateClient();
+        var response = await client.PostAsync("/v1/webhooks/google-ads", Body(DoorsHost.Sample("google-ads-lead.json")));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var record = RecordOf("google_ads:TeSt_LeAd_iD-42");
+        Assert.Equal("ad", record.GetProperty("kind").GetString());
+        Assert.True(record.GetProperty("is_test").GetBoolean());
+        Assert.Equal("grace@example.com", record.GetProperty("identities").GetProperty("email").GetString());
+        Assert.Equal("+14155550199", record.GetProperty("identities").GetProperty("phone").GetString());
+        Assert.Equal("Cj0KCQiA-CaseSensitive_ID", record.GetProperty("attribution").GetProperty("click_id").GetString());
+        Assert.Equal("1234567890123456789", record.GetProperty("provider").GetProperty("campaign_id").GetString());
+        Assert.Equal("9876543210987654321", record.GetProperty("provider").GetProperty("adgroup_id").GetString());
+        Assert.Equal("Grace Hopper", record.GetProperty("properties").GetProperty("full_name").GetString());
+        Assert.Equal("paid_search", record.GetProperty("attribution").GetProperty("channel").GetString());
+    }
+
+    [Fact]
+    public async Task GoogleAds_WrongKey_Returns401Problem()
+    {
+        using var client = host.CreateClient();
+        var response = await client.PostAsync("/v1/webhooks/google-ads", Body(DoorsHost.Sample("google-ads-lead.json").Replace("google-test-key", "guess", StringComparison.Ordinal)));
+        var problem = await TouchesApiTests.AssertProblem(response, HttpStatusCode.Unauthorized, "bad-signature");
+        Assert.Equal("google_key", problem.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Meta_VerifyHandshake_EchoesChallengeOnlyForTheRightToken()
+    {
+        using var client = host.CreateClient();
+        var ok = await client.GetAsync($"/v1/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={DoorsHost.MetaVerifyToken}");
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal("1158201444", await ok.Content.ReadAsStringAsync());
+
+        var bad = await client.GetAsync("/v1/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=nope");
+        await TouchesApiTests.AssertProblem(bad, HttpStatusCode.Forbidden, "forbidden");
+    }
+
+    [Fact]
+    public async Task Meta_SignedLeadgenNotification_EachLeadBecomesAnAdTouchAwaitingEnrichment()
+    {
+        using var client = host.CreateClient();
+        var body = DoorsHost.Sample("meta-leadgen.json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/meta") { Content = Body(body) };
+        request.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(DoorsHost.MetaSecret), Encoding.UTF8.GetBytes(body))));
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var accepted = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(["meta:444444444444", "meta:444444444445"], accepted.GetProperty("event_ids").EnumerateArray().Select(e => e.GetString()));
+        var record = RecordOf("meta:444444444444");
+        Assert.True(record.GetProperty("awaiting_enrichment").GetBoolean());
+        Assert.Equal("meta_lead:444444444444", record.GetProperty("identities").GetProperty("external_id").GetString());
+        Assert.Equal("120201234567890123", record.GetProperty("provider").GetProperty("ad_id").GetString());
+        Assert.Equal("paid_social", record.GetProperty("attribution").GetProperty("channel").GetString());
+    }
+
+    [Fact]
+    public async Task Meta_BadSignature_Returns401Problem()
+    {
+        using var client = host.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/meta") { Content = Body(DoorsHost.Sample("meta-leadgen.json")) };
+        request.Headers.Add("X-Hub-Signature-256", "sha256=" + new string('0', 64));
+        await TouchesApiTests.AssertProblem(await client.SendAsync(request), HttpStatusCode.Unauthorized, "bad-signature");
+    }
+
+    private static string TwilioSignature(string url, Dictionary<string, string> form)
+    {
+        var data = new StringBuilder(url);
+        foreach (var (name, value) in form.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            data.Append(name).Append(value);
+        }
+
+        return Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(DoorsHost.TwilioToken), Encoding.UTF8.GetBytes(data.ToString())));
+    }
+}
