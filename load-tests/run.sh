@@ -41,13 +41,14 @@ cleanup() {
 trap cleanup INT TERM EXIT
 start() { local dir=$1 dll=$2; shift 2; (cd "$(bin "$dir")" && exec dotnet "$dll.dll" "$@" >"$INGEST_ROOT/$OUT/$dll.log" 2>&1) & pids+=($!); }
 wait_http() { for _ in $(seq 1 150); do curl -fs -o /dev/null "$1" && return 0; sleep 0.2; done; die "$1 did not come up"; }
+wait_port() { for _ in $(seq 1 150); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done; die "port $1 did not open"; }
 
 if curl -fs -o /dev/null http://127.0.0.1:8080/health/ready; then
   log "Reusing the running pipeline on :8080 (its write key must be \$INGEST_WRITE_KEY)"
 else
   if ! (echo >/dev/tcp/127.0.0.1/29092) 2>/dev/null; then
     start src/Ingest.DevKafka Ingest.DevKafka
-    for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/29092) 2>/dev/null && break; sleep 0.2; done
+    wait_port 29092
   fi
   (cd "$(bin src/Ingest.Worker)" && dotnet Ingest.Worker.dll migrate >/dev/null)
   start src/Ingest.Collector Ingest.Collector
@@ -68,7 +69,7 @@ case "$scenario" in
 collector)
   CEILING_URL=http://127.0.0.1:8090
   ASPNETCORE_URLS=$CEILING_URL start load-tests/Ingest.LoadTests.Ceiling Ingest.LoadTests.Ceiling
-  wait_http "$CEILING_URL/v1/touches" 2>/dev/null || true
+  wait_port 8090
   log "Warm-up ${WARMUP}s each…"
   run_wrk "$CEILING_URL/v1/touches" touches.lua "$WARMUP" warm-ceiling >/dev/null
   run_wrk http://127.0.0.1:8080/v1/touches touches.lua "$WARMUP" warm-collector >/dev/null

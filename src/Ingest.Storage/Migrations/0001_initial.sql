@@ -1,4 +1,6 @@
 -- Leads, their identities and merges, and the append-only touch log.
+-- Key columns use the "C" collation: they are identifiers, not prose, and byte-wise comparison makes every index probe
+-- several times cheaper than a locale-aware one (measured: 71 µs → see load-tests/RESULTS.md).
 
 create table leads (
     lead_id            uuid primary key,
@@ -7,12 +9,12 @@ create table leads (
     -- set when this lead was merged into another; reads follow it to the survivor
     merged_into        uuid references leads (lead_id),
     touch_count        integer not null default 0,
-    first_event_id     text,
+    first_event_id     text collate "C",
     first_occurred_at  timestamptz,
     first_channel      text,
     first_ga4_channel  text,
     first_touch        jsonb,
-    latest_event_id    text,
+    latest_event_id    text collate "C",
     latest_occurred_at timestamptz,
     latest_channel     text,
     latest_ga4_channel text,
@@ -24,8 +26,8 @@ create index leads_latest_occurred_at on leads (latest_occurred_at) where merged
 
 -- The system of record for identity resolution; Redis is a cache of this table.
 create table lead_identities (
-    kind       text not null,  -- email | phone | anonymous_id | external_id | click_id
-    value      text not null,
+    kind       text collate "C" not null,  -- email | phone | anonymous_id | external_id | click_id
+    value      text collate "C" not null,
     lead_id    uuid not null references leads (lead_id),
     created_at timestamptz not null default now(),
     primary key (kind, value)
@@ -41,7 +43,7 @@ create table lead_merges (
 );
 
 create table touches (
-    event_id        text primary key,  -- idempotency: a redelivered or retried touch is stored once
+    event_id        text collate "C" primary key,  -- idempotency: a redelivered or retried touch is stored once
     lead_id         uuid not null references leads (lead_id),
     kind            text not null,
     door            text not null,

@@ -165,8 +165,8 @@ public sealed class TouchBatchWriter(NpgsqlDataSource dataSource)
                 latest_touch       = case when l.latest_occurred_at is null or t.occurred_at > l.latest_occurred_at then t.summary else l.latest_touch end,
                 latest_occurred_at = case when l.latest_occurred_at is null or t.occurred_at > l.latest_occurred_at then t.occurred_at else l.latest_occurred_at end
             from (select lead_id, count(*)::int as inserted from touch_inserted group by lead_id) a
-            cross join lateral ({SummarySelect("touch_inserted", "a.lead_id", ascending: true)}) f
-            cross join lateral ({SummarySelect("touch_inserted", "a.lead_id", ascending: false)}) t
+            join ({FirstOrLatest(ascending: true)}) f on f.lead_id = a.lead_id
+            join ({FirstOrLatest(ascending: false)}) t on t.lead_id = a.lead_id
             where l.lead_id = a.lead_id
             """, cancellationToken);
 
@@ -174,13 +174,23 @@ public sealed class TouchBatchWriter(NpgsqlDataSource dataSource)
         return new StoredBatch(inserted, touches.Count - inserted, owners.ToDictionary(static kv => kv.Key, kv => Survivor(kv.Value)), merges);
     }
 
+    // One sorted pass over the batch's inserted touches per side (a lateral per lead would rescan the batch per lead).
+    private static string FirstOrLatest(bool ascending) => $"""
+        select distinct on (i.lead_id) i.lead_id, i.event_id, i.occurred_at, i.channel, i.ga4_channel, {SummaryJson}
+        from touch_inserted i
+        order by i.lead_id, i.occurred_at {(ascending ? "asc" : "desc")}, i.event_id {(ascending ? "asc" : "desc")}
+        """;
+
+    private const string SummaryJson = """
+        jsonb_strip_nulls(jsonb_build_object(
+            'event_id', i.event_id, 'kind', i.kind, 'occurred_at', i.occurred_at, 'channel', i.channel, 'ga4_channel', i.ga4_channel,
+            'source', i.source, 'medium', i.medium, 'campaign', i.campaign, 'click_id', i.click_id, 'click_network', i.click_network,
+            'landing_page', i.landing_page, 'referrer', i.referrer)) as summary
+        """;
+
     /// <summary>The touch summary the read API shows for first and latest touch.</summary>
     internal static string SummarySelect(string table, string leadExpression, bool ascending) => $"""
-        select i.event_id, i.occurred_at, i.channel, i.ga4_channel,
-               jsonb_strip_nulls(jsonb_build_object(
-                   'event_id', i.event_id, 'kind', i.kind, 'occurred_at', i.occurred_at, 'channel', i.channel, 'ga4_channel', i.ga4_channel,
-                   'source', i.source, 'medium', i.medium, 'campaign', i.campaign, 'click_id', i.click_id, 'click_network', i.click_network,
-                   'landing_page', i.landing_page, 'referrer', i.referrer)) as summary
+        select i.event_id, i.occurred_at, i.channel, i.ga4_channel, {SummaryJson}
         from {table} i where i.lead_id = {leadExpression}
         order by i.occurred_at {(ascending ? "asc" : "desc")}, i.event_id {(ascending ? "asc" : "desc")} limit 1
         """;

@@ -207,15 +207,20 @@ public sealed partial class TouchConsumer(
         {
             var store = retry.ExecuteAsync(async ct =>
             {
+                var phase = Stopwatch.GetTimestamp();
                 var leads = await resolver.ResolveAsync(records, ct);
+                var resolvedIn = Stopwatch.GetElapsedTime(phase);
                 var resolved = new ResolvedTouch[records.Count];
                 for (var i = 0; i < records.Count; i++)
                 {
                     resolved[i] = new ResolvedTouch(records[i], leads[i], jsons[i]);
                 }
 
+                phase = Stopwatch.GetTimestamp();
                 var stored = await writer.WriteAsync(resolved, ct);
+                var writtenIn = Stopwatch.GetElapsedTime(phase);
                 await resolver.ApplyAsync(stored);
+                LogBatch(logger, records.Count, resolvedIn.TotalMilliseconds, writtenIn.TotalMilliseconds);
                 return stored;
             }, stoppingToken).AsTask();
 
@@ -332,6 +337,9 @@ public sealed partial class TouchConsumer(
         metrics.DeadLettered();
         LogDeadLettered(logger, message.Topic, message.Partition.Value, message.Offset.Value, reason);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Stored batch of {Count}: identities resolved in {ResolveMs:F1} ms, written in {WriteMs:F1} ms")]
+    private static partial void LogBatch(ILogger logger, int count, double resolveMs, double writeMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Assigned {Count} partition(s)")]
     private static partial void LogAssigned(ILogger logger, int count);
