@@ -14,4 +14,12 @@ export_connection_settings
 log "Building (Release, warnings are errors)…"
 dotnet build Ingest.sln -c Release -nologo -v quiet
 log "Running tests…"
-dotnet test Ingest.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@"
+out=$(mktemp)
+status=0
+dotnet test Ingest.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$out" || status=$?
+# One closing line over every test project (dotnet test prints one summary per project).
+passed=$(awk '/^ +Passed: +[0-9]+$/ { n += $2 } END { print n + 0 }' "$out")
+failed=$(awk '/^ +Failed: +[0-9]+$/ { n += $2 } END { print n + 0 }' "$out")
+rm -f "$out"
+echo "${passed} passed, ${failed} failed"
+exit "$status"
