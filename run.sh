@@ -4,7 +4,7 @@
 # Your environment is passed through to the services (Kafka__BootstrapServers, ConnectionStrings__Postgres, …).
 set -euo pipefail
 cd "$(dirname "$0")"
-source scripts/infra.sh
+source deploy/local/infra.sh
 
 ensure_packages
 started_pg=0 started_redis=0

@@ -4,7 +4,7 @@
 #   ./test.sh --filter Governance  extra arguments go to dotnet test
 set -euo pipefail
 cd "$(dirname "$0")"
-source scripts/infra.sh
+source deploy/local/infra.sh
 
 ensure_packages
 start_postgres

@@ -6,7 +6,7 @@
 # Settings: DURATION (s, default 20), CONNECTIONS (64), ROUNDS (2), TOUCHES (pipeline, 300000), RATE (paced run, 5000/s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/infra.sh
+source deploy/local/infra.sh
 
 scenario=${1:-}
 DURATION=${DURATION:-20}

@@ -16,6 +16,7 @@ public sealed class KafkaOutageTests(KafkaOutageHost host) : IClassFixture<Kafka
         var warm = await client.PostAsync("/v1/touches", new StringContent("""{"kind":"form","anonymous_id":"warm"}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Accepted, warm.StatusCode);
 
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
         host.Kafka.Cluster.SetBrokerDown(1);
         var eventId = TestEnvironment.UniqueName("outage");
         var touch = $$"""{"event_id":"{{eventId}}","kind":"form","anonymous_id":"outage-1"}""";
@@ -26,7 +27,9 @@ public sealed class KafkaOutageTests(KafkaOutageHost host) : IClassFixture<Kafka
         }
         finally
         {
+            var ready = await client.GetAsync("/health/ready");
             host.Kafka.Cluster.SetBrokerUp(1);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         }
 
         var problem = await TouchesApiTests.AssertProblem(down, HttpStatusCode.ServiceUnavailable, "kafka-unavailable");

@@ -2,7 +2,7 @@
 # Shared by run.sh, test.sh and load-tests/run.sh: install and start the local Postgres and Redis.
 # Source it; every function is idempotent (a running server is reused, data is kept).
 
-INGEST_ROOT=${INGEST_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+INGEST_ROOT=${INGEST_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 INGEST_DATA_DIR=${INGEST_DATA_DIR:-$INGEST_ROOT/.data}
 PG_PORT=${INGEST_PG_PORT:-55432}
 REDIS_PORT=${INGEST_REDIS_PORT:-56379}

@@ -1,0 +1,150 @@
+extern alias worker;
+
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Ingest.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Ingest.IntegrationTests;
+
+/// <summary>The collector and the worker together: HTTP doors → Kafka → worker → Postgres → read API.</summary>
+public sealed class PipelineHost : CollectorHost
+{
+    private WebApplicationFactory<worker::Program>? _worker;
+    public RedisServer Redis { get; } = new();
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        await Redis.InitializeAsync();
+        var deadLetters = Kafka.CreateTopic("dlq", partitions: 1);
+        _worker = new WebApplicationFactory<worker::Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Kafka:BootstrapServers", Kafka.BootstrapServers);
+            b.UseSetting("Kafka:TouchTopic", Topic);
+            b.UseSetting("Kafka:DeadLetterTopic", deadLetters);
+            b.UseSetting("ConnectionStrings:Postgres", Database.ConnectionString);
+            b.UseSetting("ConnectionStrings:Redis", Redis.ConnectionString);
+            b.UseSetting("Redis:KeyPrefix", Redis.KeyPrefix);
+            b.UseSetting("Worker:GroupId", TestEnvironment.UniqueName("group"));
+            b.UseSetting("Worker:SessionTimeoutMs", "6000");
+            b.UseSetting("Worker:BatchTimeoutMs", "20");
+        });
+        _ = _worker.Services;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (_worker is not null)
+        {
+            await _worker.DisposeAsync();
+        }
+
+        await Redis.DisposeAsync();
+        await base.DisposeAsync();
+    }
+}
+
+public sealed class PipelineTests(PipelineHost host) : IClassFixture<PipelineHost>
+{
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task Touches_ThroughEveryStage_LeadKeepsEarliestFirstTouch_RetryStoredOnce_ReportsMatchHandCount()
+    {
+        using var writer = host.CreateClient(CollectorHost.WriteKey);
+        using var reader = host.CreateClient(CollectorHost.ReadKey);
+        string[] touches =
+        [
+            // Lead 1: a form after a ChatGPT visit (sent twice: a client retry), later a call, then a late-arriving earlier visit.
+            """{"event_id":"p-1","kind":"form","email":"lin@example.com","occurred_at":"2026-11-03T10:00:00Z","page_url":"https://acme.com/pricing?utm_source=google&utm_medium=paid_search&utm_campaign=brand"}""",
+            """{"event_id":"p-1","kind":"form","email":"lin@example.com","occurred_at":"2026-11-03T10:00:00Z","page_url":"https://acme.com/pricing?utm_source=google&utm_medium=paid_search&utm_campaign=brand"}""",
+            """{"event_id":"p-2","kind":"call","email":"lin@example.com","phone":"+14155550111","occurred_at":"2026-11-15T10:00:00Z"}""",
+            """{"event_id":"p-3","kind":"form","email":"lin@example.com","occurred_at":"2026-11-01T09:00:00Z","page_url":"https://acme.com/","referrer":"https://chatgpt.com/"}""",
+            // Lead 2: paid search with an aliased medium (a violation).
+            """{"event_id":"p-4","kind":"form","email":"ken@example.com","occurred_at":"2026-11-05T10:00:00Z","page_url":"https://acme.com/?utm_source=google&utm_medium=cpc&utm_campaign=brand"}""",
+            // Lead 3: direct, then a newsletter click with a mixed-case source (a violation).
+            """{"event_id":"p-5","kind":"form","anonymous_id":"anon-p","occurred_at":"2026-11-07T10:00:00Z","page_url":"https://acme.com/"}""",
+            """{"event_id":"p-6","kind":"form","anonymous_id":"anon-p","occurred_at":"2026-11-08T10:00:00Z","page_url":"https://acme.com/?utm_source=Newsletter&utm_medium=email&utm_campaign=nov"}""",
+        ];
+        foreach (var touch in touches)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await writer.PostAsync("/v1/touches", Json(touch))).StatusCode);
+        }
+
+        JsonElement lead = default;
+        for (var i = 0; i < 150; i++)
+        {
+            var response = await reader.GetAsync("/v1/leads?email=LIN@example.com");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                lead = await response.Content.ReadFromJsonAsync<JsonElement>();
+                if (lead.GetProperty("touch_count").GetInt32() == 3)
+                {
+                    break;
+                }
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(3, lead.GetProperty("touch_count").GetInt32());
+        Assert.Equal("p-3", lead.GetProperty("first_touch").GetProperty("event_id").GetString());
+        Assert.Equal("ai_search", lead.GetProperty("first_touch").GetProperty("channel").GetString());
+        Assert.Equal("p-2", lead.GetProperty("latest_touch").GetProperty("event_id").GetString());
+        Assert.Equal(["p-3", "p-1", "p-2"], lead.GetProperty("touches").EnumerateArray().Select(t => t.GetProperty("event_id").GetString()));
+        Assert.Contains(lead.GetProperty("identities").EnumerateArray(), i => i.GetProperty("value").GetString() == "+14155550111");
+
+        var byId = await reader.GetFromJsonAsync<JsonElement>($"/v1/leads/{lead.GetProperty("lead_id").GetString()}");
+        Assert.Equal(3, byId.GetProperty("touch_count").GetInt32());
+
+        // Wait for the other two leads, then check the reports against the hand count above.
+        for (var i = 0; i < 150 && (await reader.GetAsync("/v1/leads?anonymous_id=anon-p")).StatusCode != HttpStatusCode.OK; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        await WaitForTouchCount(reader, "anonymous_id=anon-p", 2);
+        await WaitForTouchCount(reader, "email=ken@example.com", 1);
+        const string period = "from=2026-10-01T00:00:00Z&to=2026-12-01T00:00:00Z";
+        var first = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/channels?{period}&touch=first");
+        Assert.Equal(3, first.GetProperty("leads").GetInt64());
+        Assert.Equal(Counts(("ai_search", 1), ("direct", 1), ("paid_search", 1)), Counts(first));
+        Assert.Equal(0.3333, first.GetProperty("unattributed_share").GetDouble(), 4);
+        Assert.Equal(0.3333, first.GetProperty("violation_rate").GetDouble(), 4);
+
+        var latest = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/channels?{period}&touch=latest");
+        Assert.Equal(Counts(("email", 1), ("offline", 1), ("paid_search", 1)), Counts(latest));
+        Assert.Equal(0, latest.GetProperty("unattributed_share").GetDouble());
+
+        var ga4 = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/channels?{period}&touch=first&taxonomy=ga4");
+        Assert.Equal(Counts(("Direct", 1), ("Paid Search", 1), ("Referral", 1)), Counts(ga4));
+    }
+
+    private static async Task WaitForTouchCount(HttpClient reader, string query, int count)
+    {
+        for (var i = 0; i < 150; i++)
+        {
+            var response = await reader.GetAsync("/v1/leads?" + query);
+            if (response.StatusCode == HttpStatusCode.OK && (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("touch_count").GetInt32() == count)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"lead {query} never reached {count} touches");
+    }
+
+    private static string Counts(params (string Channel, long Leads)[] expected) =>
+        string.Join(",", expected.OrderBy(e => e.Channel, StringComparer.Ordinal).Select(e => $"{e.Channel}={e.Leads}"));
+
+    private static string Counts(JsonElement report) =>
+        string.Join(",", report.GetProperty("channels").EnumerateArray()
+            .Select(c => (Channel: c.GetProperty("channel").GetString()!, Leads: c.GetProperty("leads").GetInt64()))
+            .OrderBy(c => c.Channel, StringComparer.Ordinal).Select(c => $"{c.Channel}={c.Leads}"));
+}
