@@ -79,15 +79,10 @@ public static class WebhooksApi
             return NotConfigured("CallRail", "Webhooks:CallRail:SigningKeys:0");
         }
 
-        var (body, problem) = await RequestBody.ReadBytesAsync(http.Request, MaxWebhookBytes, cancellationToken);
+        var (body, problem) = await ReadSignedAsync(http, "Signature", (raw, signature) => WebhookSignatures.CallRailValid(keys, raw, signature), cancellationToken);
         if (problem is not null)
         {
             return problem;
-        }
-
-        if (!WebhookSignatures.CallRailValid(keys, body, http.Request.Headers["Signature"]))
-        {
-            return BadSignature("Signature");
         }
 
         JsonDocument document;
@@ -246,15 +241,10 @@ public static class WebhooksApi
             return NotConfigured("Meta", "Webhooks:Meta:AppSecret");
         }
 
-        var (body, problem) = await RequestBody.ReadBytesAsync(http.Request, MaxWebhookBytes, cancellationToken);
+        var (body, problem) = await ReadSignedAsync(http, "X-Hub-Signature-256", (raw, signature) => WebhookSignatures.MetaValid(secret, raw, signature), cancellationToken);
         if (problem is not null)
         {
             return problem;
-        }
-
-        if (!WebhookSignatures.MetaValid(secret, body, http.Request.Headers["X-Hub-Signature-256"]))
-        {
-            return BadSignature("X-Hub-Signature-256");
         }
 
         List<(TouchPayload Payload, TouchContext Context)> leads;
@@ -295,6 +285,19 @@ public static class WebhooksApi
         }
 
         return TypedResults.Ok(new WebhookAccepted("accepted", [outcome.EventId!]));
+    }
+
+    /// <summary>Reads the raw body (size-capped) and checks its signature header before anything interprets it.</summary>
+    private static async ValueTask<(byte[]? Body, ProblemHttpResult? Problem)> ReadSignedAsync(
+        HttpContext http, string header, Func<byte[], string?, bool> verify, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await RequestBody.ReadBytesAsync(http.Request, MaxWebhookBytes, cancellationToken);
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+
+        return verify(body!, http.Request.Headers[header]) ? (body, null) : (null, BadSignature(header));
     }
 
     /// <summary>The URL Twilio signed: the configured public base (behind a proxy) or the request's own URL.</summary>
