@@ -16,7 +16,6 @@ namespace Ingest.Collector.Forms;
 public static class FormsApi
 {
     public const int MaxFormBytes = 64 * 1024;
-    private const int MaxProperties = 50;
 
     private static readonly string[] EmailFields = ["email", "e-mail", "email_address", "emailaddress", "your-email", "work_email"];
     private static readonly string[] PhoneFields = ["phone", "tel", "telephone", "phone_number", "phonenumber", "mobile", "your-phone"];
@@ -161,6 +160,12 @@ public static class FormsApi
             return null;
         }
 
+        // Hidden fields first; else the Referer's query (the landing page's UTMs and click ids).
+        var refererQuery = Uri.TryCreate(referer, UriKind.Absolute, out var refererUri)
+            ? Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(refererUri.Query)
+            : [];
+        string? Tracking(string name) => Field(name) ?? refererQuery.FirstOrDefault(kv => kv.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value.FirstOrDefault();
+
         var payload = new TouchPayload
         {
             Kind = "form",
@@ -172,24 +177,24 @@ public static class FormsApi
             Phone = Field(PhoneFields),
             PageUrl = Field("page_url") ?? (Uri.TryCreate(referer, UriKind.Absolute, out _) ? referer : null),
             Referrer = Field("referrer"),
-            UtmSource = Field("utm_source"),
-            UtmMedium = Field("utm_medium"),
-            UtmCampaign = Field("utm_campaign"),
-            UtmTerm = Field("utm_term"),
-            UtmContent = Field("utm_content"),
-            UtmId = Field("utm_id"),
-            Gclid = Field("gclid"),
-            Gbraid = Field("gbraid"),
-            Wbraid = Field("wbraid"),
-            Dclid = Field("dclid"),
-            Msclkid = Field("msclkid"),
-            Fbclid = Field("fbclid"),
-            Ttclid = Field("ttclid"),
-            LiFatId = Field("li_fat_id"),
-            Twclid = Field("twclid"),
-            Sccid = Field("sccid"),
-            Epik = Field("epik"),
-            RdtCid = Field("rdt_cid"),
+            UtmSource = Tracking("utm_source"),
+            UtmMedium = Tracking("utm_medium"),
+            UtmCampaign = Tracking("utm_campaign"),
+            UtmTerm = Tracking("utm_term"),
+            UtmContent = Tracking("utm_content"),
+            UtmId = Tracking("utm_id"),
+            Gclid = Tracking("gclid"),
+            Gbraid = Tracking("gbraid"),
+            Wbraid = Tracking("wbraid"),
+            Dclid = Tracking("dclid"),
+            Msclkid = Tracking("msclkid"),
+            Fbclid = Tracking("fbclid"),
+            Ttclid = Tracking("ttclid"),
+            LiFatId = Tracking("li_fat_id"),
+            Twclid = Tracking("twclid"),
+            Sccid = Tracking("sccid"),
+            Epik = Tracking("epik"),
+            RdtCid = Tracking("rdt_cid"),
             SelfReportedSource = Field(SelfReportedFields),
         };
 
@@ -202,12 +207,7 @@ public static class FormsApi
         mapped.UnionWith(EmailFields);
         mapped.UnionWith(PhoneFields);
         mapped.UnionWith(SelfReportedFields);
-        var properties = form.Keys.Where(k => !mapped.Contains(k)).Take(MaxProperties)
-            .ToDictionary(static k => k.ToLowerInvariant(), k => form[k].ToString());
-        if (properties.Count > 0)
-        {
-            payload.Properties = System.Text.Json.JsonSerializer.SerializeToElement(properties, CollectorJsonContext.Default.DictionaryStringString);
-        }
+        payload.Properties = PropertyBag.From(form.Keys.Where(k => !mapped.Contains(k)).Select(k => new KeyValuePair<string, string>(k, form[k].ToString())));
 
         return payload;
     }

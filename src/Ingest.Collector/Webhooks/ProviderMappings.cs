@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using Ingest.Core.Identity;
+using Ingest.Collector.Touches;
 using Ingest.Core.Touches;
 
 namespace Ingest.Collector.Webhooks;
@@ -11,19 +13,23 @@ internal static class CallRailMapping
         ["resource_id", "company_resource_id", "person_resource_id", "tracker_resource_id", "tracking_phone_number", "business_phone_number", "duration",
          "call_type", "direction", "answered", "first_call", "source_name", "customer_city", "customer_state", "customer_country", "lead_status"];
 
-    public static (TouchPayload, TouchContext) Map(JsonElement root, string? eventName, DateTimeOffset receivedAt)
+    /// <summary>CallRail triggers that carry a call or a form (text-message triggers are not touches).</summary>
+    public static readonly string[] Triggers =
+        ["pre_call", "call_routing_complete", "post_call", "call_modified", "outbound_post_call", "outbound_call_modified", "form_submission"];
+
+    public static (TouchPayload, TouchContext?) Map(JsonElement root, string? trigger, IdentityNormalizer normalizer, DateTimeOffset receivedAt)
     {
         string? Get(string name) => JsonText.Get(root, name);
         var isForm = root.TryGetProperty("form_data", out var formData) || (Get("resource_id")?.StartsWith("FRM", StringComparison.Ordinal) ?? false);
-        var resourceId = Get("resource_id") ?? Get("id") ?? "unknown";
-        var trigger = Normalize(eventName) ?? (isForm ? "form_submission" : root.TryGetProperty("changes", out _) ? "call_modified" : "call");
+        var resourceId = Get("resource_id") ?? Get("id");
+        trigger ??= Infer(root, isForm);
 
         var payload = new TouchPayload
         {
             Kind = isForm ? "form" : "call",
             OccurredAt = Get("start_time") ?? Get("submitted_at") ?? Get("created_at"),
-            Phone = isForm ? FormField(formData, "phone", "phone_number", "telephone", "tel") : Get("customer_phone_number") ?? Get("callernum"),
-            Email = isForm ? FormField(formData, "email", "email_address", "your-email") : null,
+            Phone = normalizer.NormalizePhone(isForm ? FormField(formData, "phone", "phone_number", "telephone", "tel") : Get("customer_phone_number") ?? Get("callernum")),
+            Email = IdentityNormalizer.NormalizeEmail(isForm ? FormField(formData, "email", "email_address", "your-email") : null),
             PageUrl = Url(Get("landing_page_url") ?? Get("landingpage") ?? Get("form_url") ?? Get("url")),
             Referrer = Url(Get("referring_url") ?? Get("referrer_url")),
             UtmSource = Get("utm_source") ?? Get("source"),
@@ -35,9 +41,22 @@ internal static class CallRailMapping
             Fbclid = Get("fbclid"),
             Msclkid = Get("msclkid"),
         };
+        if (resourceId is null)
+        {
+            return (payload, null);
+        }
+
         if (payload.Phone is null && payload.Email is null)
         {
+            // A withheld caller still made a touch: keep it, keyed by CallRail's person (or the call).
             payload.ExternalId = "callrail:" + (Get("person_resource_id") ?? resourceId);
+        }
+
+        if (isForm && formData.ValueKind == JsonValueKind.Object)
+        {
+            payload.Properties = PropertyBag.From(formData.EnumerateObject()
+                .Where(static f => JsonText.Text(f.Value) is not null)
+                .Select(static f => new KeyValuePair<string, string>(f.Name, JsonText.Text(f.Value)!)));
         }
 
         var facts = new Dictionary<string, string> { ["provider"] = "callrail", ["event"] = trigger };
@@ -59,8 +78,28 @@ internal static class CallRailMapping
         });
     }
 
-    private static string? Normalize(string? eventName) =>
-        string.IsNullOrWhiteSpace(eventName) ? null : eventName.Trim().ToLowerInvariant().Replace('-', '_');
+    /// <summary>
+    /// Without <c>?event=</c>: forms are form submissions; a <c>changes</c> array marks call-modified; a missed call of
+    /// zero seconds with no recording is the pre-call notice; anything else is the post-call (outbound when directed so).
+    /// </summary>
+    private static string Infer(JsonElement root, bool isForm)
+    {
+        if (isForm)
+        {
+            return "form_submission";
+        }
+
+        var outbound = JsonText.Get(root, "direction") == "outbound";
+        if (root.TryGetProperty("changes", out _))
+        {
+            return outbound ? "outbound_call_modified" : "call_modified";
+        }
+
+        var unanswered = JsonText.Get(root, "answered") is null or "false" && JsonText.Get(root, "duration") is null or "0"
+            && JsonText.Get(root, "recording") is null;
+        return outbound ? "outbound_post_call" : unanswered && JsonText.Get(root, "call_type") == "missed" ? "pre_call" : "post_call";
+    }
+
 
     // CallRail sends labels such as "Radio Ad" in some referrer fields: only URLs are referrers.
     private static string? Url(string? value) =>
@@ -90,7 +129,7 @@ internal static class GoogleAdsMapping
 {
     private static readonly string[] Facts = ["form_id", "campaign_id", "adgroup_id", "creative_id", "asset_group_id", "lead_stage", "api_version"];
 
-    public static (TouchPayload Payload, TouchContext? Context) Map(JsonElement root, DateTimeOffset receivedAt)
+    public static (TouchPayload Payload, TouchContext? Context) Map(JsonElement root, IdentityNormalizer normalizer, DateTimeOffset receivedAt)
     {
         var leadId = JsonText.Get(root, "lead_id");
         string? email = null, phone = null;
@@ -108,11 +147,12 @@ internal static class GoogleAdsMapping
 
                 switch (id.ToUpperInvariant())
                 {
-                    case "EMAIL" or "WORK_EMAIL" when email is null:
-                        email = value;
+                    // An answer that is not a usable address or number stays an answer, never costs the lead.
+                    case "EMAIL" or "WORK_EMAIL" when email is null && IdentityNormalizer.NormalizeEmail(value) is { } valid:
+                        email = valid;
                         break;
-                    case "PHONE_NUMBER" or "WORK_PHONE" when phone is null:
-                        phone = value;
+                    case "PHONE_NUMBER" or "WORK_PHONE" when phone is null && normalizer.NormalizePhone(value) is { } e164:
+                        phone = e164;
                         break;
                     default:
                         answers[id.ToLowerInvariant()] = value;
@@ -135,7 +175,7 @@ internal static class GoogleAdsMapping
             UtmCampaign = campaign,
             UtmId = campaign,
             Gclid = JsonText.Get(root, "gcl_id"),
-            Properties = answers.Count == 0 ? null : JsonSerializer.SerializeToElement(answers, CollectorJsonContext.Default.DictionaryStringString),
+            Properties = PropertyBag.From(answers),
         };
         if (leadId is null)
         {

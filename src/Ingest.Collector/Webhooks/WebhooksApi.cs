@@ -5,6 +5,7 @@ using Ingest.Collector.Http;
 using Ingest.Collector.Kafka;
 using Ingest.Collector.Problems;
 using Ingest.Collector.Touches;
+using Ingest.Core.Identity;
 using Ingest.Core.Touches;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
@@ -71,8 +72,16 @@ public static class WebhooksApi
     public sealed record WebhookAccepted(string Status, IReadOnlyList<string> EventIds);
 
     public static async Task<Results<Ok<WebhookAccepted>, ProblemHttpResult>> CallRail(
-        HttpContext http, string? @event, TouchIntake intake, IOptions<WebhookOptions> options, IOptions<TouchProducerOptions> producer, CancellationToken cancellationToken)
+        HttpContext http, string? @event, TouchIntake intake, IdentityNormalizer normalizer, IOptions<WebhookOptions> options, IOptions<TouchProducerOptions> producer,
+        CancellationToken cancellationToken)
     {
+        var trigger = string.IsNullOrWhiteSpace(@event) ? null : @event.Trim().ToLowerInvariant().Replace('-', '_');
+        if (trigger is not null && !CallRailMapping.Triggers.Contains(trigger))
+        {
+            return ProblemResponses.Problem(StatusCodes.Status400BadRequest, ProblemTypes.BadQuery,
+                $"event must be one of {string.Join(", ", CallRailMapping.Triggers)}.", "event");
+        }
+
         var keys = options.Value.CallRail.SigningKeys.Where(static k => !string.IsNullOrWhiteSpace(k)).ToList();
         if (keys.Count == 0)
         {
@@ -97,13 +106,19 @@ public static class WebhooksApi
 
         using (document)
         {
-            var (payload, context) = CallRailMapping.Map(document.RootElement, @event, intake.Time.GetUtcNow());
+            var (payload, context) = CallRailMapping.Map(document.RootElement, trigger, normalizer, intake.Time.GetUtcNow());
+            if (context is null)
+            {
+                return ProblemResponses.Validation([new FieldError("resource_id", "missing_resource_id", "resource_id (or id) is required to identify the call or form.")]);
+            }
+
             return await AcceptOne(http, intake, producer.Value, payload, context, cancellationToken);
         }
     }
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> Twilio(
-        HttpContext http, TouchIntake intake, IOptions<WebhookOptions> options, IOptions<TouchProducerOptions> producer, CancellationToken cancellationToken)
+        HttpContext http, TouchIntake intake, IdentityNormalizer normalizer, IOptions<WebhookOptions> options, IOptions<TouchProducerOptions> producer,
+        CancellationToken cancellationToken)
     {
         var token = options.Value.Twilio.AuthToken;
         if (string.IsNullOrWhiteSpace(token))
@@ -132,7 +147,8 @@ public static class WebhooksApi
         }
 
         var from = Get("From");
-        var caller = from is not null && !from.StartsWith("client:", StringComparison.Ordinal) && from.Any(char.IsDigit) ? from : null;
+        // Anonymous callers arrive as placeholders (+266696687) or client:names: no phone identity then.
+        var caller = from is not null && !from.StartsWith("client:", StringComparison.Ordinal) ? normalizer.NormalizePhone(from) : null;
         var facts = new Dictionary<string, string> { ["provider"] = "twilio", ["call_sid"] = callSid };
         foreach (var name in new[] { "To", "Direction", "CallStatus", "FromCity", "FromState", "FromCountry", "ToCity", "ToState", "CallerName", "ForwardedFrom" })
         {
@@ -165,7 +181,8 @@ public static class WebhooksApi
     }
 
     public static async Task<Results<Ok<WebhookAccepted>, ProblemHttpResult>> GoogleAds(
-        HttpContext http, TouchIntake intake, IOptions<WebhookOptions> options, IOptions<TouchProducerOptions> producer, CancellationToken cancellationToken)
+        HttpContext http, TouchIntake intake, IdentityNormalizer normalizer, IOptions<WebhookOptions> options, IOptions<TouchProducerOptions> producer,
+        CancellationToken cancellationToken)
     {
         var key = options.Value.GoogleAds.Key;
         if (string.IsNullOrWhiteSpace(key))
@@ -204,7 +221,7 @@ public static class WebhooksApi
                 return ProblemResponses.Problem(StatusCodes.Status401Unauthorized, ProblemTypes.BadSignature, "google_key does not match the configured key.", "google_key");
             }
 
-            var (payload, context) = GoogleAdsMapping.Map(root, intake.Time.GetUtcNow());
+            var (payload, context) = GoogleAdsMapping.Map(root, normalizer, intake.Time.GetUtcNow());
             if (context is null)
             {
                 return ProblemResponses.Validation([new FieldError("lead_id", "missing_lead_id", "lead_id is required.")]);

@@ -60,6 +60,30 @@ public sealed class FormsTests(DoorsHost host) : IClassFixture<DoorsHost>
     }
 
     [Fact]
+    public async Task HtmlForm_PageUrlFieldAndClickIdOnlyInReferer_TakesTheClickIdFromTheReferer()
+    {
+        using var client = host.CreateClient();
+        var eventId = Guid.NewGuid().ToString();
+        var response = await client.SendAsync(Post("open", new() { ["event_id"] = eventId, ["email"] = "ref@example.com", ["page_url"] = "https://www.acme.com/demo" },
+            origin: null, referer: "https://www.acme.com/demo?gclid=Ref-GcLiD&utm_source=google&utm_medium=cpc&utm_campaign=brand", json: true));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var record = JsonDocument.Parse(host.Kafka.FindEvent(host.Topic, eventId).Message.Value).RootElement;
+        Assert.Equal("Ref-GcLiD", record.GetProperty("attribution").GetProperty("click_id").GetString());
+        Assert.Equal("paid_search", record.GetProperty("attribution").GetProperty("channel").GetString());
+    }
+
+    [Fact]
+    public async Task HtmlForm_LongMessage_IsCutNotRejected()
+    {
+        using var client = host.CreateClient();
+        var response = await client.SendAsync(Post("open", new() { ["email"] = "long@example.com", ["message"] = new string('m', 20_000) }, origin: null, json: true));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var eventId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("event_id").GetString()!;
+        var record = JsonDocument.Parse(host.Kafka.FindEvent(host.Topic, eventId).Message.Value).RootElement;
+        Assert.Equal(1_000, record.GetProperty("properties").GetProperty("message").GetString()!.Length);
+    }
+
+    [Fact]
     public async Task HtmlForm_UnknownForm_Returns404Problem()
     {
         using var client = host.CreateClient();

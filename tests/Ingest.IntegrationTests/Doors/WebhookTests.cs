@@ -76,6 +76,66 @@ public sealed class WebhookTests(DoorsHost host) : IClassFixture<DoorsHost>
         Assert.Equal("paid_search", record.GetProperty("attribution").GetProperty("channel").GetString());
     }
 
+    private async Task<HttpResponseMessage> PostCallRail(string body, string query = "")
+    {
+        using var client = host.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/callrail" + query) { Content = Body(body) };
+        request.Headers.Add("Signature", Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(DoorsHost.CallRailKey), Encoding.UTF8.GetBytes(body))));
+        return await client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task CallRail_PreCallThenPostCallWithoutEventParameter_AreTwoDistinctTouches()
+    {
+        var pre = await PostCallRail("""{"resource_id":"CAL900","customer_phone_number":"+14155550900","answered":false,"call_type":"missed","duration":"0","start_time":"2026-11-20T10:00:00Z"}""");
+        var post = await PostCallRail("""{"resource_id":"CAL900","customer_phone_number":"+14155550900","answered":true,"call_type":"answered","duration":"95","recording":"https://app.callrail.com/r","gclid":"G-900","start_time":"2026-11-20T10:00:00Z"}""");
+        Assert.Equal("callrail:CAL900:pre_call", (await pre.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("event_ids")[0].GetString());
+        Assert.Equal("callrail:CAL900:post_call", (await post.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("event_ids")[0].GetString());
+        Assert.Equal("G-900", RecordOf("callrail:CAL900:post_call").GetProperty("attribution").GetProperty("click_id").GetString());
+    }
+
+    [Fact]
+    public async Task CallRail_FormSubmission_KeepsFormFieldsAsProperties()
+    {
+        var response = await PostCallRail("""{"resource_id":"FRM77","form_data":{"Email":"lead@example.com","Name":"Lee","Company":"Acme"},"form_url":"https://acme.com/contact?utm_source=google&utm_medium=cpc&utm_campaign=brand","submitted_at":"2026-11-20T10:00:00Z"}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var record = RecordOf("callrail:FRM77:form_submission");
+        Assert.Equal("form", record.GetProperty("kind").GetString());
+        Assert.Equal("lead@example.com", record.GetProperty("identities").GetProperty("email").GetString());
+        Assert.Equal("Acme", record.GetProperty("properties").GetProperty("company").GetString());
+    }
+
+    [Fact]
+    public async Task CallRail_NoResourceId_Returns422_UnknownEvent_Returns400()
+    {
+        await TouchesApiTests.AssertProblem(await PostCallRail("""{"customer_phone_number":"+14155550900"}"""), HttpStatusCode.UnprocessableEntity, "validation");
+        var problem = await TouchesApiTests.AssertProblem(await PostCallRail("""{"resource_id":"CAL1"}""", "?event=text_message_received"), HttpStatusCode.BadRequest, "bad-query");
+        Assert.Equal("event", problem.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Twilio_AnonymousCaller_StillAnswersTwimlAndKeepsTheTouch()
+    {
+        using var client = host.CreateClient();
+        var form = new Dictionary<string, string> { ["CallSid"] = "CA" + Guid.NewGuid().ToString("N"), ["From"] = "+266696687", ["To"] = "+18005551212" };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/twilio") { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Add("X-Twilio-Signature", TwilioSignature("http://localhost/v1/webhooks/twilio", form));
+        var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("twilio_call:" + form["CallSid"], RecordOf("twilio:" + form["CallSid"]).GetProperty("identities").GetProperty("external_id").GetString());
+    }
+
+    [Fact]
+    public async Task GoogleAds_UnusablePhone_KeepsTheLeadWithItsEmail()
+    {
+        using var client = host.CreateClient();
+        var body = DoorsHost.Sample("google-ads-lead.json").Replace("+1 (415) 555-0199", "call me maybe", StringComparison.Ordinal).Replace("TeSt_LeAd_iD-42", "lead-bad-phone", StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/webhooks/google-ads", Body(body))).StatusCode);
+        var record = RecordOf("google_ads:lead-bad-phone");
+        Assert.Equal("grace@example.com", record.GetProperty("identities").GetProperty("email").GetString());
+        Assert.False(record.GetProperty("identities").TryGetProperty("phone", out _));
+    }
+
     [Theory]
     [InlineData("tampered")]
     [InlineData("wrong-key")]
