@@ -128,14 +128,31 @@ public sealed partial class DeploymentFilesTests
     [Fact]
     public void Kubernetes_Kustomization_ListsEveryManifestAndGeneratesTheGovernanceConfigMap()
     {
-        var kustomization = Load(System.IO.Path.Combine("deploy", "k8s", "kustomization.yaml"));
-        var resources = Scalars(kustomization["resources"]).ToHashSet();
-        var files = Directory.GetFiles(System.IO.Path.Combine(Root, "deploy", "k8s"), "*.yaml").Select(System.IO.Path.GetFileName)
+        var k8s = System.IO.Path.Combine(Root, "deploy", "k8s");
+        var resources = Scalars(Load(System.IO.Path.Combine("deploy", "k8s", "kustomization.yaml"))["resources"]).ToHashSet();
+        var files = Directory.GetFiles(k8s, "*.yaml").Select(System.IO.Path.GetFileName)
             .Where(f => f is not "kustomization.yaml" and not "secret.example.yaml");
         Assert.All(files, f => Assert.Contains(f!, resources));
-        var generated = ((YamlSequenceNode)kustomization["configMapGenerator"]).Cast<YamlMappingNode>().Single();
-        Assert.Equal("ingest-governance", generated["name"].ToString());
-        Assert.True(File.Exists(System.IO.Path.Combine(Root, "deploy", "k8s", Scalars(generated["files"]).Single())));
+
+        var generators = Kustomizations(k8s).SelectMany(k => Generators(k.Folder, k.Kustomization)).ToList();
+        var governance = Assert.Single(generators, g => g.Name == "ingest-governance");
+        Assert.Equal(System.IO.Path.Combine(Root, "deploy", "governance", "default.yaml"), Assert.Single(governance.Files));
+    }
+
+    [Fact]
+    public void Kubernetes_KustomizationGeneratorFiles_LieInsideTheirOwnKustomizationFolder()
+    {
+        // kustomize (and kubectl apply -k) refuses generator files outside the kustomization's folder
+        // ("security; file … is not in or below …"): a shared file needs a kustomization of its own beside it.
+        foreach (var (folder, kustomization) in Kustomizations(System.IO.Path.Combine(Root, "deploy", "k8s")))
+        {
+            foreach (var file in Generators(folder, kustomization).SelectMany(g => g.Files))
+            {
+                Assert.True(file.StartsWith(folder + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal),
+                    $"{file} is outside {folder}: kustomize will not load it");
+                Assert.True(File.Exists(file), $"{file} does not exist");
+            }
+        }
     }
 
     private static void AssertKnown(string name)
@@ -176,6 +193,37 @@ public sealed partial class DeploymentFilesTests
         stream.Load(new StringReader(File.ReadAllText(System.IO.Path.Combine(Root, relative))));
         return (YamlMappingNode)stream.Documents[0].RootNode;
     }
+
+    // Every kustomization reachable from folder through directory entries of `resources`.
+    private static IEnumerable<(string Folder, YamlMappingNode Kustomization)> Kustomizations(string folder)
+    {
+        var kustomization = Load(System.IO.Path.Combine(folder, "kustomization.yaml"));
+        yield return (folder, kustomization);
+        foreach (var resource in kustomization.Children.TryGetValue("resources", out var list) ? Scalars(list) : [])
+        {
+            var path = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, resource));
+            if (Directory.Exists(path))
+            {
+                foreach (var nested in Kustomizations(path))
+                {
+                    yield return nested;
+                }
+            }
+            else
+            {
+                Assert.True(File.Exists(path), $"{folder}/kustomization.yaml lists {resource}, which does not exist");
+            }
+        }
+    }
+
+    // configMapGenerator / secretGenerator entries with their files as full paths ("key=path" names the key).
+    private static IEnumerable<(string Name, List<string> Files)> Generators(string folder, YamlMappingNode kustomization) =>
+        new[] { "configMapGenerator", "secretGenerator" }
+            .Where(key => kustomization.Children.ContainsKey(key))
+            .SelectMany(key => ((YamlSequenceNode)kustomization[key]).Cast<YamlMappingNode>())
+            .Select(g => (g["name"].ToString(), g.Children.TryGetValue("files", out var files)
+                ? Scalars(files).Select(f => System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, f[(f.IndexOf('=', StringComparison.Ordinal) + 1)..]))).ToList()
+                : []));
 
     private static YamlMappingNode Map(YamlMappingNode parent, string key) => (YamlMappingNode)parent[key];
 
