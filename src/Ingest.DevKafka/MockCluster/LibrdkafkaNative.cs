@@ -86,9 +86,6 @@ internal static partial class LibrdkafkaNative
     [LibraryImport(Library)]
     internal static partial int rd_kafka_mock_broker_set_up(IntPtr mcluster, int brokerId);
 
-    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int rd_kafka_mock_broker_set_host_port(IntPtr mcluster, int brokerId, string host, int port);
-
     [LibraryImport(Library)]
     internal static partial void rd_kafka_mock_group_initial_rebalance_delay_ms(IntPtr mcluster, int delayMs);
 
