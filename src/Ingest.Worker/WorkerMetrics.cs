@@ -24,11 +24,18 @@ public sealed class WorkerMetrics
         _batchDuration = meter.CreateHistogram<double>("ingest.worker.batch.duration", "ms");
     }
 
-    public void Stored(int inserted, int duplicates, int merges, TimeSpan elapsed)
+    /// <summary>One transaction committed: touches inserted, event ids already stored, leads merged.</summary>
+    public void Stored(int inserted, int duplicates, int merges)
     {
         _stored.Add(inserted);
         _duplicates.Add(duplicates);
         _merges.Add(merges);
+    }
+
+    /// <summary>A whole batch stored: event ids repeated within it, time from consumed to committed.</summary>
+    public void BatchStored(int duplicatesInBatch, TimeSpan elapsed)
+    {
+        _duplicates.Add(duplicatesInBatch);
         _batchDuration.Record(elapsed.TotalMilliseconds);
     }
 

@@ -15,6 +15,10 @@ public sealed class WorkerOptions
     [Range(1, 50_000)]
     public int BatchSize { get; set; } = 2_000;
 
+    /// <summary>Parallel Postgres transactions one batch is split into, by lead (see load-tests/RESULTS.md).</summary>
+    [Range(1, 16)]
+    public int Writers { get; set; } = 2;
+
     /// <summary>Longest a batch waits to fill once its first touch arrived, so latency stays low at low rates.</summary>
     [Range(1, 10_000)]
     public int BatchTimeoutMs { get; set; } = 50;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Dapper;
 using Npgsql;
 
@@ -14,7 +13,7 @@ public sealed record LeadIdentity(string Kind, string Value);
 
 /// <summary>A lead with its original and latest source and its timeline (oldest first, newest last).</summary>
 public sealed record LeadView(
-    Guid LeadId, DateTimeOffset CreatedAt, int TouchCount, JsonElement? FirstTouch, JsonElement? LatestTouch,
+    Guid LeadId, DateTimeOffset CreatedAt, int TouchCount, TouchSummary? FirstTouch, TouchSummary? LatestTouch,
     IReadOnlyList<LeadIdentity> Identities, IReadOnlyList<Guid> MergedLeadIds, IReadOnlyList<TouchSummary> Touches);
 
 /// <summary>Leads per channel for one period.</summary>
@@ -48,8 +47,8 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
             return null;
         }
 
-        var lead = await connection.QuerySingleAsync<(Guid LeadId, DateTime CreatedAt, int TouchCount, string? FirstTouch, string? LatestTouch)>(new CommandDefinition(
-            "select lead_id, created_at, touch_count, first_touch::text, latest_touch::text from leads where lead_id = @id", new { id }, cancellationToken: cancellationToken));
+        var lead = await connection.QuerySingleAsync<(Guid LeadId, DateTime CreatedAt, int TouchCount, string? FirstEventId, string? LatestEventId)>(new CommandDefinition(
+            "select lead_id, created_at, touch_count, first_event_id, latest_event_id from leads where lead_id = @id", new { id }, cancellationToken: cancellationToken));
         var identities = await connection.QueryAsync<LeadIdentity>(new CommandDefinition(
             "select kind, value from lead_identities where lead_id = @id order by kind, value", new { id }, cancellationToken: cancellationToken));
         var merged = await connection.QueryAsync<Guid>(new CommandDefinition(
@@ -59,8 +58,11 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
             from touches where lead_id = @id order by occurred_at, event_id
             """, new { id }, cancellationToken: cancellationToken));
 
-        return new LeadView(lead.LeadId, new DateTimeOffset(lead.CreatedAt, TimeSpan.Zero), lead.TouchCount, Json(lead.FirstTouch), Json(lead.LatestTouch),
-            identities.ToList(), merged.ToList(), touches.Select(static t => t.ToSummary()).ToList());
+        // The lead names its first and latest touch; both are rows of its timeline (touches are append-only).
+        var timeline = touches.Select(static t => t.ToSummary()).ToList();
+        return new LeadView(lead.LeadId, new DateTimeOffset(lead.CreatedAt, TimeSpan.Zero), lead.TouchCount,
+            timeline.Find(t => t.EventId == lead.FirstEventId), timeline.Find(t => t.EventId == lead.LatestEventId),
+            identities.ToList(), merged.ToList(), timeline);
     }
 
     /// <summary>Leads whose first (or latest) touch falls in [from, to), per channel of the taxonomy.</summary>
@@ -84,8 +86,6 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
         var unattributedShare = total == 0 ? 0 : Math.Round(rows.Where(r => unattributed.Contains(r.Channel)).Sum(static r => r.Leads) / (double)total, 4);
         return new ChannelReport(from, to, prefix, ga4 ? "ga4" : "b2b", total, channels, unattributedShare, Math.Round(violationRate, 4));
     }
-
-    private static JsonElement? Json(string? text) => text is null ? null : JsonDocument.Parse(text).RootElement.Clone();
 
     private sealed record TouchRow(
         string event_id, string kind, DateTime occurred_at, string channel, string ga4_channel, string? source, string? medium, string? campaign,

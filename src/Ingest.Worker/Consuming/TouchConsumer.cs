@@ -1,9 +1,11 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Confluent.Kafka;
 using Ingest.Core.Serialization;
-using Ingest.Core.Touches;
 using Ingest.ServiceDefaults;
 using Ingest.Storage.Touches;
 using Ingest.Worker.Identity;
@@ -15,10 +17,12 @@ namespace Ingest.Worker.Consuming;
 
 /// <summary>
 /// Consumes <c>touches.v1</c> in the <c>ingest-worker</c> group (cooperative-sticky), in batches of up to
-/// <see cref="WorkerOptions.BatchSize"/> touches or <see cref="WorkerOptions.BatchTimeoutMs"/>. Each batch is resolved to
-/// leads and stored in one Postgres transaction; only then are its offsets stored (at-least-once delivery, exactly-once
-/// effect through idempotent inserts). Unparsable messages go to the dead-letter topic and never block a partition.
-/// While Postgres or Redis is down the batch is retried with back-off and jitter, consumption paused, nothing committed.
+/// <see cref="WorkerOptions.BatchSize"/> touches or <see cref="WorkerOptions.BatchTimeoutMs"/>. Batches move through
+/// three stages that overlap (consume and parse → resolve identities in Redis → store in Postgres), so Redis, Postgres
+/// and this process work at the same time; each batch is stored in one Postgres transaction and only then are its
+/// offsets stored, in order (at-least-once delivery, exactly-once effect through idempotent inserts). Unparsable
+/// messages go to the dead-letter topic and never block a partition. While Postgres or Redis is down the batch is
+/// retried with back-off and jitter and consumption paused; nothing is committed and nothing lost.
 /// </summary>
 public sealed partial class TouchConsumer(
     IOptions<KafkaOptions> kafka,
@@ -28,9 +32,24 @@ public sealed partial class TouchConsumer(
     WorkerMetrics metrics,
     ILogger<TouchConsumer> logger) : BackgroundService
 {
+    // How long in-flight batches may take to finish once the worker is asked to stop.
+    private static readonly TimeSpan DrainOnStop = TimeSpan.FromSeconds(10);
+
+    // How long the consumer waits for a full pipeline before pausing its partitions (and polling to stay in the group).
+    private static readonly TimeSpan PauseAfter = TimeSpan.FromSeconds(2);
+
     private readonly KafkaOptions _kafka = kafka.Value;
     private readonly WorkerOptions _options = options.Value;
     private readonly HashSet<TopicPartition> _revoked = [];
+
+    /// <summary>A batch on its way through the stages: its messages (for offsets) and the touches to store.</summary>
+    private sealed class Batch(List<ConsumeResult<byte[]?, byte[]>> messages, List<ResolvedTouch> touches, int duplicatesInBatch)
+    {
+        public List<ConsumeResult<byte[]?, byte[]>> Messages { get; } = messages;
+        public List<ResolvedTouch> Touches { get; } = touches;
+        public int DuplicatesInBatch { get; } = duplicatesInBatch;
+        public long Started { get; } = Stopwatch.GetTimestamp();
+    }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         // Consume() blocks: give the loop its own thread rather than a thread-pool thread.
@@ -67,8 +86,8 @@ public sealed partial class TouchConsumer(
             .SetPartitionsAssignedHandler((_, partitions) => LogAssigned(logger, partitions.Count))
             .SetPartitionsRevokedHandler((_, partitions) =>
             {
-                // Revoked partitions belong to another worker now: their touches still in our batch are dropped and will
-                // be redelivered there from the last stored offset (stored once thanks to event_id).
+                // Revoked partitions belong to another worker now: their touches still in the batch being filled are
+                // dropped and redelivered there from the last stored offset (stored once thanks to event_id).
                 lock (_revoked)
                 {
                     foreach (var p in partitions)
@@ -99,28 +118,51 @@ public sealed partial class TouchConsumer(
             },
         }).Build();
 
-        var batch = new List<ConsumeResult<byte[]?, byte[]>>(_options.BatchSize);
+        // One batch waits in front of each stage: enough to keep every stage busy, little to redo after a crash.
+        var toResolve = Channel.CreateBounded<Batch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+        var toStore = Channel.CreateBounded<Batch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+        var stored = new ConcurrentQueue<Batch>();
+        using var drain = new CancellationTokenSource();
+        var resolving = Task.Run(() => ResolveStageAsync(toResolve.Reader, toStore.Writer, retry, drain.Token), CancellationToken.None);
+        var storing = Task.Run(() => StoreStageAsync(toStore.Reader, stored, retry, drain.Token), CancellationToken.None);
+        var stages = Task.WhenAll(resolving, storing);
+
+        var carried = new List<ConsumeResult<byte[]?, byte[]>>();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                Fill(consumer, batch, stoppingToken);
-                DropRevoked(batch);
-                if (batch.Count == 0)
+                StoreOffsets(consumer, stored);
+                var messages = Fill(consumer, carried, stoppingToken);
+                DropRevoked(messages);
+                if (messages.Count == 0)
                 {
                     continue;
                 }
 
-                await ProcessAsync(consumer, deadLetters, retry, batch, stoppingToken);
-                batch.Clear();
+                var batch = await PrepareAsync(deadLetters, messages, stoppingToken);
+                await HandOverAsync(consumer, toResolve.Writer, batch, carried, stored, stages, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutting down: the batch in hand was not stored, so its offsets were not either; it is redelivered.
+            // Shutting down: a batch not handed over was not stored, so neither were its offsets; it is redelivered.
         }
         finally
         {
+            // Let the batches in flight finish (bounded), store their offsets, then leave the group cleanly.
+            toResolve.Writer.TryComplete();
+            drain.CancelAfter(DrainOnStop);
+            try
+            {
+                await stages;
+            }
+            catch (OperationCanceledException)
+            {
+                // Not finished in time: those batches are redelivered to whoever owns their partitions next.
+            }
+
+            StoreOffsets(consumer, stored);
             try
             {
                 consumer.Commit();
@@ -135,15 +177,137 @@ public sealed partial class TouchConsumer(
         }
     }
 
-    private void Fill(IConsumer<byte[]?, byte[]> consumer, List<ConsumeResult<byte[]?, byte[]>> batch, CancellationToken stoppingToken)
+    private async Task ResolveStageAsync(ChannelReader<Batch> input, ChannelWriter<Batch> output, ResiliencePipeline retry, CancellationToken cancellationToken)
     {
-        var first = consumer.Consume(TimeSpan.FromMilliseconds(200));
-        if (first is null || first.IsPartitionEOF)
+        try
         {
-            return;
+            await foreach (var batch in input.ReadAllAsync(cancellationToken))
+            {
+                if (batch.Touches.Count > 0)
+                {
+                    await retry.ExecuteAsync(async ct => await resolver.ResolveAsync(batch.Touches, ct), cancellationToken);
+                }
+
+                await output.WriteAsync(batch, cancellationToken);
+            }
+        }
+        finally
+        {
+            output.TryComplete();
+        }
+    }
+
+    private async Task StoreStageAsync(ChannelReader<Batch> input, ConcurrentQueue<Batch> stored, ResiliencePipeline retry, CancellationToken cancellationToken)
+    {
+        await foreach (var batch in input.ReadAllAsync(cancellationToken))
+        {
+            if (batch.Touches.Count > 0)
+            {
+                var resolvedIn = Stopwatch.GetElapsedTime(batch.Started);
+                var writing = Stopwatch.GetTimestamp();
+
+                // The batch is split by lead into parallel transactions: no two of them touch the same lead, and
+                // Postgres uses more than one core while this process prepares the next rows.
+                var parts = SplitByLead(batch.Touches, _options.Writers);
+                var results = await Task.WhenAll(parts.Select(part => retry.ExecuteAsync(async ct => await writer.WriteAsync(part, ct), cancellationToken).AsTask()));
+                var writtenIn = Stopwatch.GetElapsedTime(writing);
+
+                // Redis learns what Postgres settled: keys confirmed (or owned elsewhere) and merges. It is a cache, so this may lag.
+                foreach (var result in results)
+                {
+                    await retry.ExecuteAsync(async _ => await resolver.ConfirmAsync(result), cancellationToken);
+                    metrics.Stored(result.Inserted, result.Duplicates, result.Merges.Count);
+                }
+
+                metrics.BatchStored(batch.DuplicatesInBatch, Stopwatch.GetElapsedTime(batch.Started));
+                LogBatch(logger, batch.Touches.Count, resolvedIn.TotalMilliseconds, writtenIn.TotalMilliseconds);
+            }
+
+            stored.Enqueue(batch);
+        }
+    }
+
+    private static List<ResolvedTouch>[] SplitByLead(List<ResolvedTouch> touches, int parts)
+    {
+        if (parts <= 1 || touches.Count < parts * 64)
+        {
+            return [touches];
         }
 
-        batch.Add(first);
+        var split = new List<ResolvedTouch>[parts];
+        for (var i = 0; i < parts; i++)
+        {
+            split[i] = new List<ResolvedTouch>(touches.Count / parts + 16);
+        }
+
+        foreach (var touch in touches)
+        {
+            split[(int)((uint)touch.LeadId.GetHashCode() % (uint)parts)].Add(touch);
+        }
+
+        return split.Where(static p => p.Count > 0).ToArray();
+    }
+
+    /// <summary>
+    /// Passes the batch to the resolve stage. While the pipeline is full (Postgres or Redis slow or down) the consumer
+    /// waits; past <see cref="PauseAfter"/> it pauses its partitions and keeps polling so it stays in the group.
+    /// </summary>
+    private async Task HandOverAsync(IConsumer<byte[]?, byte[]> consumer, ChannelWriter<Batch> output, Batch batch,
+        List<ConsumeResult<byte[]?, byte[]>> carried, ConcurrentQueue<Batch> stored, Task stages, CancellationToken stoppingToken)
+    {
+        var waiting = Stopwatch.GetTimestamp();
+        List<TopicPartition>? paused = null;
+        while (!output.TryWrite(batch))
+        {
+            if (stages.IsFaulted)
+            {
+                await stages; // a stage failed for good: stop the worker rather than consume without storing
+            }
+
+            StoreOffsets(consumer, stored);
+            if (paused is null && Stopwatch.GetElapsedTime(waiting) > PauseAfter)
+            {
+                paused = consumer.Assignment;
+                consumer.Pause(paused);
+                LogPaused(logger, paused.Count);
+            }
+
+            if (paused is null)
+            {
+                await Task.WhenAny(output.WaitToWriteAsync(stoppingToken).AsTask(), Task.Delay(100, stoppingToken));
+                stoppingToken.ThrowIfCancellationRequested();
+            }
+            else if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { } early)
+            {
+                // Fetched before the pause took effect: keep it for the next batch, or its offset would be skipped.
+                carried.Add(early);
+            }
+        }
+
+        if (paused is not null)
+        {
+            consumer.Resume(consumer.Assignment);
+            LogResumed(logger);
+        }
+    }
+
+    private List<ConsumeResult<byte[]?, byte[]>> Fill(IConsumer<byte[]?, byte[]> consumer, List<ConsumeResult<byte[]?, byte[]>> carried,
+        CancellationToken stoppingToken)
+    {
+        var batch = new List<ConsumeResult<byte[]?, byte[]>>(Math.Min(_options.BatchSize, 4_096));
+        batch.AddRange(carried);
+        carried.Clear();
+        if (batch.Count == 0)
+        {
+            var first = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (first is null)
+            {
+                return batch;
+            }
+
+            batch.Add(first);
+        }
+
         var deadline = Stopwatch.GetTimestamp() + (long)(_options.BatchTimeoutMs * (Stopwatch.Frequency / 1000.0));
         while (batch.Count < _options.BatchSize && !stoppingToken.IsCancellationRequested)
         {
@@ -159,11 +323,10 @@ public sealed partial class TouchConsumer(
                 break;
             }
 
-            if (!next.IsPartitionEOF)
-            {
-                batch.Add(next);
-            }
+            batch.Add(next);
         }
+
+        return batch;
     }
 
     private void DropRevoked(List<ConsumeResult<byte[]?, byte[]>> batch)
@@ -178,92 +341,44 @@ public sealed partial class TouchConsumer(
         }
     }
 
-    private async Task ProcessAsync(IConsumer<byte[]?, byte[]> consumer, IProducer<byte[]?, byte[]> deadLetters, ResiliencePipeline retry,
-        List<ConsumeResult<byte[]?, byte[]>> batch, CancellationToken stoppingToken)
+    /// <summary>Parses the messages; poison goes to the dead-letter topic; a repeated event id is kept once.</summary>
+    private async Task<Batch> PrepareAsync(IProducer<byte[]?, byte[]> deadLetters, List<ConsumeResult<byte[]?, byte[]>> messages, CancellationToken stoppingToken)
     {
-        var started = Stopwatch.GetTimestamp();
-        var records = new List<TouchRecord>(batch.Count);
-        var jsons = new List<byte[]>(batch.Count);
-        var poison = new List<(ConsumeResult<byte[]?, byte[]> Message, string Reason)>();
-        foreach (var message in batch)
+        var touches = new List<ResolvedTouch>(messages.Count);
+        var seen = new HashSet<string>(messages.Count, StringComparer.Ordinal);
+        var duplicates = 0;
+        foreach (var message in messages)
         {
-            if (TryParse(message, out var record, out var reason))
+            if (!TryParse(message, out var touch, out var reason))
             {
-                records.Add(record);
-                jsons.Add(message.Message.Value);
+                await DeadLetterAsync(deadLetters, message, reason, stoppingToken);
+            }
+            else if (seen.Add(touch.Record.EventId))
+            {
+                touches.Add(touch);
             }
             else
             {
-                poison.Add((message, reason));
+                duplicates++;
             }
         }
 
-        foreach (var (message, reason) in poison)
-        {
-            await DeadLetterAsync(deadLetters, message, reason, stoppingToken);
-        }
-
-        if (records.Count > 0)
-        {
-            var store = retry.ExecuteAsync(async ct =>
-            {
-                var phase = Stopwatch.GetTimestamp();
-                var leads = await resolver.ResolveAsync(records, ct);
-                var resolvedIn = Stopwatch.GetElapsedTime(phase);
-                var resolved = new ResolvedTouch[records.Count];
-                for (var i = 0; i < records.Count; i++)
-                {
-                    resolved[i] = new ResolvedTouch(records[i], leads[i], jsons[i]);
-                }
-
-                phase = Stopwatch.GetTimestamp();
-                var stored = await writer.WriteAsync(resolved, ct);
-                var writtenIn = Stopwatch.GetElapsedTime(phase);
-                await resolver.ApplyAsync(stored);
-                LogBatch(logger, records.Count, resolvedIn.TotalMilliseconds, writtenIn.TotalMilliseconds);
-                return stored;
-            }, stoppingToken).AsTask();
-
-            // A slow or failing store must not cost the group membership: pause fetching and keep polling.
-            if (await Task.WhenAny(store, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None)) != store)
-            {
-                var assignment = consumer.Assignment;
-                consumer.Pause(assignment);
-                LogPaused(logger, assignment.Count);
-                while (!store.IsCompleted)
-                {
-                    consumer.Consume(TimeSpan.FromMilliseconds(100));
-                }
-
-                consumer.Resume(consumer.Assignment);
-                LogResumed(logger);
-            }
-
-            var result = await store;
-            metrics.Stored(result.Inserted, result.Duplicates, result.Merges.Count, Stopwatch.GetElapsedTime(started));
-        }
-
-        StoreOffsets(consumer, batch);
+        return new Batch(messages, touches, duplicates);
     }
 
-    /// <summary>Offsets are stored only now, after the Postgres commit; the periodic auto-commit sends them to Kafka.</summary>
-    private void StoreOffsets(IConsumer<byte[]?, byte[]> consumer, List<ConsumeResult<byte[]?, byte[]>> batch)
+    /// <summary>Offsets of stored batches, in order; the periodic auto-commit sends them to Kafka.</summary>
+    private static void StoreOffsets(IConsumer<byte[]?, byte[]> consumer, ConcurrentQueue<Batch> stored)
     {
-        var last = new Dictionary<TopicPartition, ConsumeResult<byte[]?, byte[]>>();
-        foreach (var message in batch)
+        while (stored.TryDequeue(out var batch))
         {
-            last[message.TopicPartition] = message;
-        }
-
-        lock (_revoked)
-        {
-            foreach (var (partition, message) in last)
+            var last = new Dictionary<TopicPartition, ConsumeResult<byte[]?, byte[]>>();
+            foreach (var message in batch.Messages)
             {
-                if (_revoked.Contains(partition))
-                {
-                    continue;
-                }
+                last[message.TopicPartition] = message;
+            }
 
+            foreach (var message in last.Values)
+            {
                 try
                 {
                     consumer.StoreOffset(message);
@@ -276,9 +391,9 @@ public sealed partial class TouchConsumer(
         }
     }
 
-    private static bool TryParse(ConsumeResult<byte[]?, byte[]> message, out TouchRecord record, out string reason)
+    private static bool TryParse(ConsumeResult<byte[]?, byte[]> message, out ResolvedTouch touch, out string reason)
     {
-        record = null!;
+        touch = null!;
         if (message.Message.Headers?.TryGetLastBytes("schema-version", out var version) == true
             && !version.AsSpan().SequenceEqual("1"u8))
         {
@@ -301,14 +416,14 @@ public sealed partial class TouchConsumer(
                 return false;
             }
 
-            if (IdentityKey.Of(parsed).Count == 0)
+            parsed.Attribution ??= new();
+            touch = new ResolvedTouch(parsed, message.Message.Value);
+            if (touch.Keys.Count == 0)
             {
                 reason = "touch carries no identity key";
                 return false;
             }
 
-            parsed.Attribution ??= new();
-            record = parsed;
             reason = "";
             return true;
         }
@@ -325,8 +440,8 @@ public sealed partial class TouchConsumer(
         {
             { "dlq-reason", Encoding.UTF8.GetBytes(reason.Length > 500 ? reason[..500] : reason) },
             { "dlq-topic", Encoding.UTF8.GetBytes(message.Topic) },
-            { "dlq-partition", Encoding.UTF8.GetBytes(message.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
-            { "dlq-offset", Encoding.UTF8.GetBytes(message.Offset.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
+            { "dlq-partition", Encoding.UTF8.GetBytes(message.Partition.Value.ToString(CultureInfo.InvariantCulture)) },
+            { "dlq-offset", Encoding.UTF8.GetBytes(message.Offset.Value.ToString(CultureInfo.InvariantCulture)) },
         };
         foreach (var header in message.Message.Headers ?? [])
         {
@@ -338,7 +453,7 @@ public sealed partial class TouchConsumer(
         LogDeadLettered(logger, message.Topic, message.Partition.Value, message.Offset.Value, reason);
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Stored batch of {Count}: identities resolved in {ResolveMs:F1} ms, written in {WriteMs:F1} ms")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Stored batch of {Count}: waited and resolved in {ResolveMs:F1} ms, written in {WriteMs:F1} ms")]
     private static partial void LogBatch(ILogger logger, int count, double resolveMs, double writeMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Assigned {Count} partition(s)")]

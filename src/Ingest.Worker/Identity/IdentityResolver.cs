@@ -1,4 +1,3 @@
-using Ingest.Core.Touches;
 using Ingest.Storage.Touches;
 using Npgsql;
 using StackExchange.Redis;
@@ -11,110 +10,184 @@ namespace Ingest.Worker.Identity;
 /// touch with only new keys gets a new lead. Redis is a cache of Postgres <c>lead_identities</c>: keys Redis does not
 /// know are looked up in Postgres first, so a flushed Redis never creates a second lead for a known identity, and
 /// Postgres settles any disagreement when the batch is stored (<see cref="TouchBatchWriter"/>).
+/// <para>
+/// A key's value is its lead id once a committed batch has confirmed it in Postgres, and <c>~</c> + lead id while only
+/// resolution has assigned it. The script reports which it saw (<see cref="KeyState"/>), so the writer verifies in
+/// Postgres only keys that are new or unconfirmed; <see cref="ConfirmAsync"/> marks them confirmed after the commit.
+/// </para>
 /// </summary>
 public sealed class IdentityResolver(IConnectionMultiplexer redis, NpgsqlDataSource dataSource, string keyPrefix)
 {
-    // ARGV: prefix, touch count, then per touch: candidate lead id, occurred_at (ms), key count, keys…
-    // Returns the lead id chosen for each touch, in order.
-    private static readonly LuaScript Script = LuaScript.Prepare("""
+    // ARGV: prefix, touch count, then per touch: candidate lead id, key count, keys…
+    // Returns per touch "<lead>:<states>", one state letter per key: c(onfirmed), p(ending), n(ew).
+    // Keys pointing at several leads join them: Redis keeps the oldest lead (UUIDv7 ids sort by creation time) and
+    // Postgres, which knows first touches, settles the survivor when the batch is stored; Confirm then follows it.
+    private static readonly LuaScript Resolve = LuaScript.Prepare("""
         local prefix = ARGV[1]
         local n = tonumber(ARGV[2])
         local pos = 3
         local out = {}
+        local followed = {}
         local function follow(lead)
+          local known = followed[lead]
+          if known then return known end
+          local current = lead
           for _ = 1, 32 do
-            local next = redis.call('GET', prefix .. 'merged:' .. lead)
-            if not next then return lead end
-            lead = next
+            local next = redis.call('GET', prefix .. 'merged:' .. current)
+            if not next then break end
+            current = next
           end
-          return lead
+          followed[lead] = current
+          return current
         end
         for t = 1, n do
           local candidate = ARGV[pos]
-          local occurred = tonumber(ARGV[pos + 1])
-          local count = tonumber(ARGV[pos + 2])
-          pos = pos + 3
-          local keys, leads = {}, {}
+          local count = tonumber(ARGV[pos + 1])
+          pos = pos + 2
+          local keys, owners, states = {}, {}, {}
+          local survivor = nil
           for k = 1, count do
             keys[k] = prefix .. 'id:' .. ARGV[pos]
             pos = pos + 1
-            local lead = redis.call('GET', keys[k])
-            if lead then leads[follow(lead)] = true end
-          end
-          local survivor, best = nil, nil
-          for lead in pairs(leads) do
-            local first = tonumber(redis.call('GET', prefix .. 'first:' .. lead) or '9007199254740991')
-            if survivor == nil or first < best or (first == best and lead < survivor) then survivor, best = lead, first end
+            local value = redis.call('GET', keys[k])
+            if not value then
+              states[k] = 'n'
+            else
+              if string.byte(value, 1) == 126 then
+                states[k] = 'p'
+                value = string.sub(value, 2)
+              else
+                states[k] = 'c'
+              end
+              local owner = follow(value)
+              owners[k] = owner
+              if survivor == nil or owner < survivor then survivor = owner end
+            end
           end
           if survivor == nil then survivor = candidate end
-          for lead in pairs(leads) do
-            if lead ~= survivor then redis.call('SET', prefix .. 'merged:' .. lead, survivor) end
+          for k = 1, count do
+            local owner = owners[k]
+            if owner ~= survivor then
+              if owner then
+                redis.call('SET', prefix .. 'merged:' .. owner, survivor)
+                followed = {}
+                if states[k] == 'c' then states[k] = 'p' end
+              end
+              redis.call('SET', keys[k], '~' .. survivor)
+            end
           end
-          for k = 1, count do redis.call('SET', keys[k], survivor) end
-          local firstKey = prefix .. 'first:' .. survivor
-          local first = tonumber(redis.call('GET', firstKey) or '9007199254740991')
-          if occurred < first then redis.call('SET', firstKey, occurred) end
-          out[t] = survivor
+          out[t] = survivor .. ':' .. table.concat(states)
         end
         return out
         """);
 
-    public async Task<Guid[]> ResolveAsync(IReadOnlyList<TouchRecord> touches, CancellationToken cancellationToken)
+    // ARGV: prefix, key count, then per key: key, lead resolution proposed, owner Postgres committed; then merge
+    // count and per merge: merged lead, survivor. A key is confirmed only if no later resolution re-pointed it.
+    private static readonly LuaScript Confirm = LuaScript.Prepare("""
+        local prefix = ARGV[1]
+        local n = tonumber(ARGV[2])
+        local pos = 3
+        for _ = 1, n do
+          local key = prefix .. 'id:' .. ARGV[pos]
+          local value = redis.call('GET', key)
+          if not value or value == '~' .. ARGV[pos + 1] or value == ARGV[pos + 1] then redis.call('SET', key, ARGV[pos + 2]) end
+          pos = pos + 3
+        end
+        local m = tonumber(ARGV[pos])
+        pos = pos + 1
+        for _ = 1, m do
+          redis.call('SET', prefix .. 'merged:' .. ARGV[pos], ARGV[pos + 1])
+          redis.call('DEL', prefix .. 'merged:' .. ARGV[pos + 1])
+          pos = pos + 2
+        end
+        return n
+        """);
+
+    /// <summary>Sets <see cref="ResolvedTouch.LeadId"/> and <see cref="ResolvedTouch.KeyStates"/> of every touch of the batch.</summary>
+    public async Task ResolveAsync(IReadOnlyList<ResolvedTouch> touches, CancellationToken cancellationToken)
     {
         var db = redis.GetDatabase();
-        var keysPerTouch = touches.Select(IdentityKey.Of).ToList();
-        var distinct = keysPerTouch.SelectMany(static k => k).Distinct().ToArray();
+        var distinct = new HashSet<IdentityKey>();
+        foreach (var touch in touches)
+        {
+            distinct.UnionWith(touch.Keys);
+        }
 
         // Keys Redis does not know: Postgres may (Redis flushed or restarted). Warm the cache before resolving.
-        var cached = await db.StringGetAsync(distinct.Select(k => (RedisKey)(keyPrefix + "id:" + k)).ToArray());
-        var missing = distinct.Where((_, i) => cached[i].IsNull).ToArray();
+        var keys = distinct.ToArray();
+        var cached = await db.StringGetAsync(keys.Select(k => (RedisKey)(keyPrefix + "id:" + k)).ToArray());
+        var missing = keys.Where((_, i) => cached[i].IsNull).ToArray();
         if (missing.Length > 0)
         {
             await WarmFromPostgresAsync(db, missing, cancellationToken);
         }
 
-        var args = new List<RedisValue>(2 + touches.Count * 6) { keyPrefix, touches.Count };
-        for (var i = 0; i < touches.Count; i++)
+        var args = new List<RedisValue>(2 + touches.Count * 5) { keyPrefix, touches.Count };
+        foreach (var touch in touches)
         {
             args.Add(Guid.CreateVersion7().ToString());
-            args.Add(touches[i].OccurredAt.ToUnixTimeMilliseconds());
-            args.Add(keysPerTouch[i].Count);
-            foreach (var key in keysPerTouch[i])
+            args.Add(touch.Keys.Count);
+            foreach (var key in touch.Keys)
             {
                 args.Add(key.ToString());
             }
         }
 
-        var result = (RedisResult[])(await db.ScriptEvaluateAsync(Script.ExecutableScript, values: args.ToArray()))!;
-        return result.Select(static r => Guid.Parse((string)r!)).ToArray();
+        var result = (RedisResult[])(await db.ScriptEvaluateAsync(Resolve.ExecutableScript, values: args.ToArray()))!;
+        for (var i = 0; i < touches.Count; i++)
+        {
+            var text = (string)result[i]!;
+            var colon = text.IndexOf(':', StringComparison.Ordinal);
+            var touch = touches[i];
+            touch.LeadId = Guid.Parse(text.AsSpan(0, colon));
+            var states = new KeyState[touch.Keys.Count];
+            for (var k = 0; k < states.Length; k++)
+            {
+                states[k] = text[colon + 1 + k] switch
+                {
+                    'c' => KeyState.Confirmed,
+                    'n' => KeyState.New,
+                    _ => KeyState.Pending,
+                };
+            }
+
+            touch.KeyStates = states;
+        }
     }
 
-    /// <summary>After Postgres committed: make Redis agree with it (owners of keys, merged leads).</summary>
-    public Task ApplyAsync(StoredBatch stored)
+    /// <summary>After Postgres committed: confirm the keys it stored or verified, and record its merges.</summary>
+    public async Task ConfirmAsync(StoredBatch stored)
     {
-        var db = redis.GetDatabase();
-        var batch = db.CreateBatch();
-        var pending = new List<Task>(stored.Owners.Count + stored.Merges.Count);
-        foreach (var (key, lead) in stored.Owners)
+        if (stored.Confirmed.Count == 0 && stored.Merges.Count == 0)
         {
-            pending.Add(batch.StringSetAsync(keyPrefix + "id:" + key, lead.ToString()));
+            return;
         }
 
+        var args = new List<RedisValue>(3 + stored.Confirmed.Count * 3 + stored.Merges.Count * 2) { keyPrefix, stored.Confirmed.Count };
+        foreach (var (key, proposed, owner) in stored.Confirmed)
+        {
+            args.Add(key.ToString());
+            args.Add(proposed.ToString());
+            args.Add(owner.ToString());
+        }
+
+        args.Add(stored.Merges.Count);
         foreach (var (merged, survivor) in stored.Merges)
         {
-            pending.Add(batch.StringSetAsync(keyPrefix + "merged:" + merged, survivor.ToString()));
+            args.Add(merged.ToString());
+            args.Add(survivor.ToString());
         }
 
-        batch.Execute();
-        return Task.WhenAll(pending);
+        await redis.GetDatabase().ScriptEvaluateAsync(Confirm.ExecutableScript, values: args.ToArray());
     }
 
     private async Task WarmFromPostgresAsync(IDatabase db, IdentityKey[] keys, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             select i.kind, i.value, coalesce(l.merged_into, i.lead_id)
-            from lead_identities i join leads l on l.lead_id = i.lead_id
-            join unnest($1::text[], $2::text[]) as k(kind, value) on k.kind = i.kind and k.value = i.value
+            from unnest($1::text[], $2::text[]) as k(kind, value)
+            join lead_identities i on i.kind = k.kind and i.value = k.value
+            join leads l on l.lead_id = i.lead_id
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(static k => k.Kind).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(static k => k.Value).ToArray() });
