@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Ingest.LoadTests.Pipeline;
+
+/// <summary>Posts batches to <c>/v1/touches/batch</c> with bounded concurrency and records every acknowledged event id.</summary>
+internal sealed class CollectorSender(HttpClient http, int concurrency)
+{
+    private readonly HashSet<string> _acked = [];
+    private int _failed;
+
+    public int Failed => _failed;
+
+    public async Task<HashSet<string>> SendAsync(TouchGenerator generator, int touches, int perBatch, int? pacePerSecond, Backlog? backlog)
+    {
+        using var gate = new SemaphoreSlim(concurrency);
+        var tasks = new List<Task>();
+        var clock = Stopwatch.StartNew();
+        var body = new StringBuilder(perBatch * 700);
+        while (generator.Sent < touches)
+        {
+            if (pacePerSecond is { } pace)
+            {
+                var due = TimeSpan.FromSeconds((double)generator.Sent / pace);
+                if (due > clock.Elapsed)
+                {
+                    await Task.Delay(due - clock.Elapsed);
+                }
+            }
+
+            if (backlog is not null)
+            {
+                await backlog.WaitForRoomAsync(generator.Sent);
+            }
+
+            body.Clear().Append("{\"touches\":[");
+            var inBatch = Math.Min(perBatch, touches - generator.Sent);
+            for (var i = 0; i < inBatch; i++)
+            {
+                body.Append(i == 0 ? "" : ",").Append(generator.Next());
+            }
+
+            var bytes = Encoding.UTF8.GetBytes(body.Append("]}").ToString());
+            await gate.WaitAsync();
+            tasks.Add(PostAsync(bytes, gate));
+            tasks.RemoveAll(static t => t.IsCompleted);
+        }
+
+        await Task.WhenAll(tasks);
+        return _acked;
+    }
+
+    private async Task PostAsync(byte[] body, SemaphoreSlim gate)
+    {
+        try
+        {
+            for (var attempt = 0; attempt < 5; attempt++)
+            {
+                using var content = new ByteArrayContent(body);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                using var response = await http.PostAsync("/v1/touches/batch", content);
+                using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
+                var unavailable = 0;
+                lock (_acked)
+                {
+                    foreach (var item in json.RootElement.GetProperty("results").EnumerateArray())
+                    {
+                        switch (item.GetProperty("status").GetString())
+                        {
+                            case "accepted":
+                                _acked.Add(item.GetProperty("event_id").GetString()!);
+                                break;
+                            case "unavailable":
+                                unavailable++;
+                                break;
+                            default:
+                                _failed++;
+                                break;
+                        }
+                    }
+                }
+
+                if (unavailable == 0)
+                {
+                    return;
+                }
+
+                // Retrying the whole batch with the same event ids is safe: duplicates are stored once.
+                await Task.Delay(500);
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException or KeyNotFoundException)
+        {
+            Interlocked.Increment(ref _failed);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+}
