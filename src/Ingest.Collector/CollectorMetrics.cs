@@ -30,11 +30,12 @@ public sealed class CollectorMetrics
     public void Rejected(string door, string reason) =>
         _rejected.Add(1, new KeyValuePair<string, object?>("door", door), new KeyValuePair<string, object?>("reason", reason));
 
-    public void ProduceStarted() => Interlocked.Increment(ref _inFlight);
+    public void ProduceStarted(int messages) => Interlocked.Add(ref _inFlight, messages);
 
-    public void ProduceFinished(TimeSpan elapsed)
+    /// <summary>Messages produced together all acknowledged (or refused): one latency sample for them.</summary>
+    public void ProduceFinished(int messages, TimeSpan elapsed)
     {
-        Interlocked.Decrement(ref _inFlight);
+        Interlocked.Add(ref _inFlight, -messages);
         _produceDuration.Record(elapsed.TotalMilliseconds);
     }
 }

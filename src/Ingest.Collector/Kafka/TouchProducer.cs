@@ -37,7 +37,8 @@ public enum DeliveryFailure
 
 /// <summary>
 /// The one Kafka producer of the process (acks=all, idempotent, batching by linger.ms, bounded queue). A touch is
-/// acknowledged to the client only after its delivery report; many requests await their reports concurrently.
+/// acknowledged to the client only after its delivery report. Touches produced together (a batch request) share one
+/// completion that fires when the last report arrives: no task, state machine or thread-pool hop per message.
 /// </summary>
 public sealed partial class TouchProducer : IDisposable
 {
@@ -84,53 +85,55 @@ public sealed partial class TouchProducer : IDisposable
     public int InFlight => _metrics.InFlight;
 
     /// <summary>Serializes once to UTF-8 and produces; completes when Kafka acknowledged (or refused) the write.</summary>
-    public async Task<DeliveryFailure> ProduceAsync(TouchRecord record, CancellationToken cancellationToken)
+    public async Task<DeliveryFailure> ProduceAsync(TouchRecord record, CancellationToken cancellationToken) =>
+        (await ProduceManyAsync([record], cancellationToken))[0];
+
+    /// <summary>
+    /// Produces every record without waiting in between (the producer batches them by linger.ms) and completes once
+    /// Kafka acknowledged or refused each one; the result holds one outcome per record, in order.
+    /// </summary>
+    public Task<DeliveryFailure[]> ProduceManyAsync(IReadOnlyList<TouchRecord> records, CancellationToken cancellationToken)
     {
         using var activity = CollectorMetrics.ActivitySource.StartActivity("touches.v1 publish", ActivityKind.Producer);
         activity?.SetTag("messaging.system", "kafka");
         activity?.SetTag("messaging.destination.name", _topic);
-        activity?.SetTag("messaging.message.id", record.EventId);
+        activity?.SetTag("messaging.batch.message_count", records.Count);
 
-        var headers = new Headers
+        var deliveries = new Deliveries(records.Count, _metrics);
+        for (var i = 0; i < records.Count; i++)
         {
-            { SchemaVersionHeader, SchemaVersionValue },
-            { EventIdHeader, Encoding.UTF8.GetBytes(record.EventId) },
-        };
-        if (activity is not null)
-        {
-            Propagator.Inject(new PropagationContext(activity.Context, Baggage.Current), headers,
-                static (h, key, value) => h.Add(key, Encoding.UTF8.GetBytes(value)));
-        }
-
-        var message = new Message<byte[], byte[]>
-        {
-            Key = Encoding.UTF8.GetBytes(TouchBuilder.PartitionKey(record)),
-            Value = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record, IngestJsonContext.Default.TouchRecord),
-            Headers = headers,
-        };
-
-        var started = Stopwatch.GetTimestamp();
-        _metrics.ProduceStarted();
-        try
-        {
-            await _producer.ProduceAsync(_topic, message, cancellationToken);
-            return DeliveryFailure.None;
-        }
-        catch (ProduceException<byte[], byte[]> ex)
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Error.Reason);
-            LogProduceFailed(_logger, ex.Error.Code, ex.Error.Reason);
-            return ex.Error.Code switch
+            var record = records[i];
+            var headers = new Headers
             {
-                ErrorCode.Local_QueueFull => DeliveryFailure.QueueFull,
-                ErrorCode.Local_MsgTimedOut => DeliveryFailure.TimedOut,
-                _ => DeliveryFailure.BrokerError,
+                { SchemaVersionHeader, SchemaVersionValue },
+                { EventIdHeader, Encoding.UTF8.GetBytes(record.EventId) },
             };
+            if (activity is not null)
+            {
+                Propagator.Inject(new PropagationContext(activity.Context, Baggage.Current), headers,
+                    static (h, key, value) => h.Add(key, Encoding.UTF8.GetBytes(value)));
+            }
+
+            var message = new Message<byte[], byte[]>
+            {
+                Key = Encoding.UTF8.GetBytes(TouchBuilder.PartitionKey(record)),
+                Value = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record, IngestJsonContext.Default.TouchRecord),
+                Headers = headers,
+            };
+
+            try
+            {
+                _producer.Produce(_topic, message, deliveries.HandlerFor(i));
+            }
+            catch (ProduceException<byte[], byte[]> ex)
+            {
+                // Refused before it was queued (a full queue is back-pressure: the client retries after Retry-After).
+                LogProduceFailed(_logger, ex.Error.Code, ex.Error.Reason);
+                deliveries.Complete(i, ex.Error.Code);
+            }
         }
-        finally
-        {
-            _metrics.ProduceFinished(Stopwatch.GetElapsedTime(started));
-        }
+
+        return deliveries.Task;
     }
 
     /// <summary>Waits for outstanding deliveries (on shutdown).</summary>
@@ -140,6 +143,53 @@ public sealed partial class TouchProducer : IDisposable
     {
         _producer.Flush(TimeSpan.FromSeconds(10));
         _producer.Dispose();
+    }
+
+    private static DeliveryFailure FailureOf(ErrorCode code) => code switch
+    {
+        ErrorCode.NoError => DeliveryFailure.None,
+        ErrorCode.Local_QueueFull => DeliveryFailure.QueueFull,
+        ErrorCode.Local_MsgTimedOut => DeliveryFailure.TimedOut,
+        _ => DeliveryFailure.BrokerError,
+    };
+
+    /// <summary>
+    /// The outcomes of messages produced together. Delivery reports arrive on the producer's poll thread; the last one
+    /// completes the task, whose continuation then runs on the thread pool (never on the poll thread).
+    /// </summary>
+    private sealed class Deliveries
+    {
+        private readonly DeliveryFailure[] _outcomes;
+        private readonly TaskCompletionSource<DeliveryFailure[]> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly CollectorMetrics _metrics;
+        private readonly long _started = Stopwatch.GetTimestamp();
+        private int _remaining;
+
+        public Deliveries(int count, CollectorMetrics metrics)
+        {
+            _outcomes = new DeliveryFailure[count];
+            _remaining = count;
+            _metrics = metrics;
+            metrics.ProduceStarted(count);
+            if (count == 0)
+            {
+                _done.SetResult(_outcomes);
+            }
+        }
+
+        public Task<DeliveryFailure[]> Task => _done.Task;
+
+        public Action<DeliveryReport<byte[], byte[]>> HandlerFor(int index) => report => Complete(index, report.Error.Code);
+
+        public void Complete(int index, ErrorCode code)
+        {
+            _outcomes[index] = FailureOf(code);
+            if (Interlocked.Decrement(ref _remaining) == 0)
+            {
+                _metrics.ProduceFinished(_outcomes.Length, Stopwatch.GetElapsedTime(_started));
+                _done.SetResult(_outcomes);
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka produce failed: {Code} {Reason}")]

@@ -15,19 +15,54 @@ public sealed class ApiKeyOptions
     public List<string> ReadKeys { get; } = [];
 }
 
+/// <summary>The configured keys as SHA-256 digests, each with the (immutable) principal it authenticates as.</summary>
+public sealed class ApiKeyDirectory(IOptions<ApiKeyOptions> keys)
+{
+    private readonly (byte[] Digest, ClaimsPrincipal Principal)[] _write = Principals(keys.Value.WriteKeys, ApiKeyAuthentication.WriteRole);
+    private readonly (byte[] Digest, ClaimsPrincipal Principal)[] _read = Principals(keys.Value.ReadKeys, ApiKeyAuthentication.ReadRole);
+
+    /// <summary>The principal of the key with this digest, or null; every configured key is compared in constant time.</summary>
+    public ClaimsPrincipal? Find(ReadOnlySpan<byte> digest)
+    {
+        ClaimsPrincipal? found = null;
+        foreach (var (candidate, principal) in _write)
+        {
+            found = CryptographicOperations.FixedTimeEquals(candidate, digest) ? principal : found;
+        }
+
+        foreach (var (candidate, principal) in _read)
+        {
+            // A key listed as both write and read key stays a write key (write keys never grant reads).
+            found = CryptographicOperations.FixedTimeEquals(candidate, digest) && found is null ? principal : found;
+        }
+
+        return found;
+    }
+
+    private static (byte[], ClaimsPrincipal)[] Principals(List<string> keys, string role) => keys
+        .Where(static k => k.Trim().Length > 0)
+        .Select(k =>
+        {
+            var digest = SHA256.HashData(Encoding.UTF8.GetBytes(k.Trim()));
+            // A short, non-reversible id of the key for rate-limit partitions and logs (the key itself is a secret).
+            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Role, role), new Claim(ApiKeyAuthentication.KeyIdClaim, Convert.ToHexString(digest.AsSpan(0, 6)))],
+                ApiKeyAuthentication.Scheme);
+            return (digest, new ClaimsPrincipal(identity));
+        })
+        .ToArray();
+}
+
 /// <summary>
 /// <c>Authorization: Bearer &lt;key&gt;</c>. A write key grants <see cref="ApiKeyAuthentication.WriteRole"/> only: write keys sit in
-/// public web pages and never grant reads. Keys are compared as SHA-256 digests in constant time.
+/// public web pages and never grant reads. Keys are compared as SHA-256 digests in constant time; each key's principal
+/// is built once, so authenticating a request allocates only its ticket.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IOptions<ApiKeyOptions> keys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    ApiKeyDirectory keys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    private readonly byte[][] _writeDigests = keys.Value.WriteKeys.Where(static k => k.Length > 0).Select(Digest).ToArray();
-    private readonly byte[][] _readDigests = keys.Value.ReadKeys.Where(static k => k.Length > 0).Select(Digest).ToArray();
-
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
@@ -47,16 +82,9 @@ public sealed class ApiKeyAuthenticationHandler(
         var written = Encoding.UTF8.GetBytes(key, utf8);
         SHA256.HashData(utf8[..written], digest);
 
-        var role = Matches(_writeDigests, digest) ? ApiKeyAuthentication.WriteRole
-            : Matches(_readDigests, digest) ? ApiKeyAuthentication.ReadRole
-            : null;
-        if (role is null)
-        {
-            return Task.FromResult(AuthenticateResult.Fail("Unknown API key"));
-        }
-
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Role, role), new Claim(ApiKeyAuthentication.KeyIdClaim, KeyId(digest))], Scheme.Name);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
+        return Task.FromResult(keys.Find(digest) is { } principal
+            ? AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name))
+            : AuthenticateResult.Fail("Unknown API key"));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
@@ -66,22 +94,6 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         ProblemResponses.Write(Context, StatusCodes.Status403Forbidden, ProblemTypes.Forbidden,
             "This key may not use this endpoint (write keys never grant reads).", field: "Authorization");
-
-    private static bool Matches(byte[][] digests, ReadOnlySpan<byte> digest)
-    {
-        var found = false;
-        foreach (var candidate in digests)
-        {
-            found |= CryptographicOperations.FixedTimeEquals(candidate, digest);
-        }
-
-        return found;
-    }
-
-    private static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key.Trim()));
-
-    // A short, non-reversible id of the key for rate-limit partitions and logs (the key itself is a secret).
-    private static string KeyId(ReadOnlySpan<byte> digest) => Convert.ToHexString(digest[..6]);
 }
 
 /// <summary>Scheme, role and policy names of API-key authentication.</summary>
@@ -101,6 +113,7 @@ public static class ApiKeyAuthentication
             o.WriteKeys.AddRange(configuration.GetSection("Collector:WriteKeys").Get<string[]>() ?? []);
             o.ReadKeys.AddRange(configuration.GetSection("Api:ReadKeys").Get<string[]>() ?? []);
         });
+        services.AddSingleton<ApiKeyDirectory>();
         services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(Scheme, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(WritePolicy, p => p.RequireRole(WriteRole))

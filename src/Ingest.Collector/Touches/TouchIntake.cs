@@ -13,7 +13,7 @@ public readonly record struct IntakeOutcome(string? EventId, IReadOnlyList<Field
 
 /// <summary>
 /// The pipeline every door shares: validate → normalize → govern → serialize → produce, acknowledged only after Kafka's
-/// delivery report. Batches produce every valid touch first and then await all reports together.
+/// delivery report. Batches produce every valid touch first and then await all reports together, as one completion.
 /// </summary>
 public sealed class TouchIntake(TouchBuilder builder, TouchProducer producer, CollectorMetrics metrics, TimeProvider time)
 {
@@ -35,7 +35,8 @@ public sealed class TouchIntake(TouchBuilder builder, TouchProducer producer, Co
     public async Task<IntakeOutcome[]> AcceptManyAsync(IReadOnlyList<TouchPayload?> payloads, Func<int, TouchContext> context, CancellationToken cancellationToken)
     {
         var outcomes = new IntakeOutcome[payloads.Count];
-        var pending = new List<(int Index, Task<IntakeOutcome> Delivery)>(payloads.Count);
+        var records = new List<TouchRecord>(payloads.Count);
+        var indexes = new List<int>(payloads.Count);
         for (var i = 0; i < payloads.Count; i++)
         {
             if (payloads[i] is not { } payload)
@@ -52,21 +53,25 @@ public sealed class TouchIntake(TouchBuilder builder, TouchProducer producer, Co
                 continue;
             }
 
-            pending.Add((i, PublishAsync(built.Record!, cancellationToken)));
+            records.Add(built.Record!);
+            indexes.Add(i);
         }
 
-        foreach (var (index, delivery) in pending)
+        var failures = await producer.ProduceManyAsync(records, cancellationToken);
+        for (var j = 0; j < records.Count; j++)
         {
-            outcomes[index] = await delivery;
+            outcomes[indexes[j]] = Outcome(records[j], failures[j]);
         }
 
         return outcomes;
     }
 
     /// <summary>Produces an already built record (webhooks that build records themselves use this).</summary>
-    public async Task<IntakeOutcome> PublishAsync(TouchRecord record, CancellationToken cancellationToken)
+    public async Task<IntakeOutcome> PublishAsync(TouchRecord record, CancellationToken cancellationToken) =>
+        Outcome(record, await producer.ProduceAsync(record, cancellationToken));
+
+    private IntakeOutcome Outcome(TouchRecord record, DeliveryFailure failure)
     {
-        var failure = await producer.ProduceAsync(record, cancellationToken);
         if (failure == DeliveryFailure.None)
         {
             metrics.Accepted(record.Door);

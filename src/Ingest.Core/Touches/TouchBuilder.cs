@@ -59,7 +59,7 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
             Fail("kind", "missing_kind", "kind is required (form, call or ad).");
         }
 
-        var eventId = payload.EventId is null ? context.DerivedEventId ?? Guid.CreateVersion7().ToString() : payload.EventId.Trim();
+        var eventId = payload.EventId is null ? context.DerivedEventId ?? Uuid7.New().ToString() : payload.EventId.Trim();
         if (eventId.Length == 0 || eventId.Length > limits.MaxEventIdLength || eventId.AsSpan().ContainsAnyInRange('\0', ' '))
         {
             Fail("event_id", "invalid_event_id", $"event_id must be 1-{limits.MaxEventIdLength} printable characters without spaces.");

@@ -1,3 +1,4 @@
+using Ingest.Core.Identity;
 using Ingest.Storage.Touches;
 using Npgsql;
 using StackExchange.Redis;
@@ -125,7 +126,7 @@ public sealed class IdentityResolver(IConnectionMultiplexer redis, NpgsqlDataSou
         var args = new List<RedisValue>(2 + touches.Count * 5) { keyPrefix, touches.Count };
         foreach (var touch in touches)
         {
-            args.Add(Guid.CreateVersion7().ToString());
+            args.Add(Uuid7.New().ToString());
             args.Add(touch.Keys.Count);
             foreach (var key in touch.Keys)
             {
