@@ -48,6 +48,36 @@ public sealed class TouchesApiTests(CollectorHost host) : IClassFixture<Collecto
     }
 
     [Fact]
+    public async Task PostTouch_NulCharacters_AreAcceptedAsReplacementCharacters_BecausePostgresCannotStoreThem()
+    {
+        using var client = host.CreateClient(CollectorHost.WriteKey);
+        var eventId = TestEnvironment.UniqueName("evt");
+        var response = await client.PostAsync("/v1/touches", Json($$$"""
+            {"event_id":"{{{eventId}}}","kind":"form","anonymous_id":"nul-1","utm_source":"news\u0000letter",
+             "properties":{"note":"a\u0000b","literal":"\\u0000 stays text"}}
+            """));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var value = host.Kafka.FindEvent(host.Topic, eventId).Message.Value;
+        Assert.False(Ingest.Core.Serialization.TouchRecordJson.ContainsNul(value));
+        using var record = JsonDocument.Parse(value);
+        var properties = record.RootElement.GetProperty("properties");
+        Assert.Equal("a\ufffdb", properties.GetProperty("note").GetString());
+        Assert.Equal("\\u0000 stays text", properties.GetProperty("literal").GetString());
+        Assert.Equal("news\ufffdletter", record.RootElement.GetProperty("attribution").GetProperty("raw").GetProperty("source").GetString());
+    }
+
+    [Fact]
+    public async Task PostTouch_PropertiesWithAnUnpairedSurrogate_Returns422NamingProperties()
+    {
+        using var client = host.CreateClient(CollectorHost.WriteKey);
+        var response = await client.PostAsync("/v1/touches", Json("""{"kind":"form","anonymous_id":"s-1","properties":{"x":"\ud800"}}"""));
+
+        var problem = await AssertProblem(response, HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Contains("properties", problem.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PostTouch_TextPlainBeaconBody_IsAccepted()
     {
         using var client = host.CreateClient(CollectorHost.WriteKey);

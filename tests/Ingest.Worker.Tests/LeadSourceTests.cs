@@ -123,15 +123,17 @@ public sealed class LeadSourceTests(KafkaCluster kafka) : WorkerTestBase(kafka)
         await ProduceRawAsync("k", Encoding.UTF8.GetBytes("{not json"));
         await ProduceRawAsync("k", Encoding.UTF8.GetBytes("""{"event_id":"x","kind":"teleport","door":"api","occurred_at":"2026-11-01T00:00:00Z","received_at":"2026-11-01T00:00:00Z"}"""));
         await ProduceRawAsync("k", Encoding.UTF8.GetBytes("{}"), schemaVersion: "99");
+        await ProduceRawAsync("k", Encoding.UTF8.GetBytes("""{"event_id":"nul","kind":"form","door":"api","occurred_at":"2026-11-01T00:00:00Z","received_at":"2026-11-01T00:00:00Z","identities":{"anonymous_id":"k"},"referrer":"a\u0000b"}"""));
         await ProduceAsync(Touch("""{"event_id":"after-poison","kind":"form","anonymous_id":"k"}"""));
         await WaitForTouchesAsync(1);
 
-        var dead = Kafka.ReadAll(DeadLetterTopic, 3);
-        Assert.Equal(3, dead.Count);
+        var dead = Kafka.ReadAll(DeadLetterTopic, 4);
+        Assert.Equal(4, dead.Count);
         var reasons = dead.Select(d => d.Message.Headers.TryGetLastBytes("dlq-reason", out var r) ? Encoding.UTF8.GetString(r) : "").ToList();
         Assert.All(reasons, r => Assert.False(string.IsNullOrEmpty(r)));
         Assert.Contains(reasons, r => r.Contains("invalid JSON", StringComparison.Ordinal));
         Assert.Contains(reasons, r => r.Contains("schema-version", StringComparison.Ordinal));
+        Assert.Contains(reasons, r => r.Contains("NUL", StringComparison.Ordinal));
         Assert.All(dead, d => Assert.Equal(Topic, Encoding.UTF8.GetString(d.Message.Headers.GetLastBytes("dlq-topic"))));
         Assert.Equal(1L, await QueryOneAsync<long>("select count(*) from touches where event_id = 'after-poison'"));
     }

@@ -26,6 +26,9 @@ public sealed class TouchProducerOptions
     public int RetryAfterSeconds { get; set; } = 2;
 }
 
+/// <summary>A touch ready for Kafka: the record and its bytes (<see cref="TouchRecordJson.Encode"/>).</summary>
+public readonly record struct EncodedTouch(TouchRecord Record, byte[] Value);
+
 /// <summary>Why a produce did not succeed.</summary>
 public enum DeliveryFailure
 {
@@ -84,25 +87,21 @@ public sealed partial class TouchProducer : IDisposable
     /// <summary>Messages handed to librdkafka and not yet acknowledged.</summary>
     public int InFlight => _metrics.InFlight;
 
-    /// <summary>Serializes once to UTF-8 and produces; completes when Kafka acknowledged (or refused) the write.</summary>
-    public async Task<DeliveryFailure> ProduceAsync(TouchRecord record, CancellationToken cancellationToken) =>
-        (await ProduceManyAsync([record], cancellationToken))[0];
-
     /// <summary>
     /// Produces every record without waiting in between (the producer batches them by linger.ms) and completes once
     /// Kafka acknowledged or refused each one; the result holds one outcome per record, in order.
     /// </summary>
-    public Task<DeliveryFailure[]> ProduceManyAsync(IReadOnlyList<TouchRecord> records, CancellationToken cancellationToken)
+    public Task<DeliveryFailure[]> ProduceManyAsync(IReadOnlyList<EncodedTouch> touches, CancellationToken cancellationToken)
     {
         using var activity = CollectorMetrics.ActivitySource.StartActivity("touches.v1 publish", ActivityKind.Producer);
         activity?.SetTag("messaging.system", "kafka");
         activity?.SetTag("messaging.destination.name", _topic);
-        activity?.SetTag("messaging.batch.message_count", records.Count);
+        activity?.SetTag("messaging.batch.message_count", touches.Count);
 
-        var deliveries = new Deliveries(records.Count, _metrics);
-        for (var i = 0; i < records.Count; i++)
+        var deliveries = new Deliveries(touches.Count, _metrics);
+        for (var i = 0; i < touches.Count; i++)
         {
-            var record = records[i];
+            var (record, value) = touches[i];
             var headers = new Headers
             {
                 { SchemaVersionHeader, SchemaVersionValue },
@@ -117,7 +116,7 @@ public sealed partial class TouchProducer : IDisposable
             var message = new Message<byte[], byte[]>
             {
                 Key = Encoding.UTF8.GetBytes(TouchBuilder.PartitionKey(record)),
-                Value = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record, IngestJsonContext.Default.TouchRecord),
+                Value = value,
                 Headers = headers,
             };
 

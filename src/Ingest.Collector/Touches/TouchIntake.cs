@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Ingest.Collector.Kafka;
+using Ingest.Core.Serialization;
 using Ingest.Core.Touches;
 
 namespace Ingest.Collector.Touches;
@@ -12,30 +14,22 @@ public readonly record struct IntakeOutcome(string? EventId, IReadOnlyList<Field
 }
 
 /// <summary>
-/// The pipeline every door shares: validate → normalize → govern → serialize → produce, acknowledged only after Kafka's
-/// delivery report. Batches produce every valid touch first and then await all reports together, as one completion.
+/// The pipeline every door shares: validate → normalize → govern → serialize (storable JSON, see
+/// <see cref="TouchRecordJson"/>) → produce, acknowledged only after Kafka's delivery report. Batches produce every valid touch first and then await all reports together, as one completion.
 /// </summary>
 public sealed class TouchIntake(TouchBuilder builder, TouchProducer producer, CollectorMetrics metrics, TimeProvider time)
 {
     public TimeProvider Time => time;
 
-    public async Task<IntakeOutcome> AcceptAsync(TouchPayload payload, TouchContext context, CancellationToken cancellationToken)
-    {
-        var built = builder.Build(payload, context);
-        if (!built.IsValid)
-        {
-            metrics.Rejected(context.Door, built.Errors[0].Code);
-            return new IntakeOutcome(payload.EventId, built.Errors, DeliveryFailure.None);
-        }
-
-        return await PublishAsync(built.Record!, cancellationToken);
-    }
+    /// <summary>Takes one touch in.</summary>
+    public async Task<IntakeOutcome> AcceptAsync(TouchPayload payload, TouchContext context, CancellationToken cancellationToken) =>
+        (await AcceptManyAsync([payload], _ => context, cancellationToken))[0];
 
     /// <summary>Takes many touches at once; one bad item never costs the good ones.</summary>
     public async Task<IntakeOutcome[]> AcceptManyAsync(IReadOnlyList<TouchPayload?> payloads, Func<int, TouchContext> context, CancellationToken cancellationToken)
     {
         var outcomes = new IntakeOutcome[payloads.Count];
-        var records = new List<TouchRecord>(payloads.Count);
+        var touches = new List<EncodedTouch>(payloads.Count);
         var indexes = new List<int>(payloads.Count);
         for (var i = 0; i < payloads.Count; i++)
         {
@@ -46,44 +40,50 @@ public sealed class TouchIntake(TouchBuilder builder, TouchProducer producer, Co
 
             var ctx = context(i);
             var built = builder.Build(payload, ctx);
-            if (!built.IsValid)
+            if (built.Record is not { } record)
             {
-                metrics.Rejected(ctx.Door, built.Errors[0].Code);
-                outcomes[i] = new IntakeOutcome(payload.EventId, built.Errors, DeliveryFailure.None);
+                outcomes[i] = Rejected(ctx.Door, payload.EventId, built.Errors);
                 continue;
             }
 
-            records.Add(built.Record!);
+            byte[] value;
+            try
+            {
+                value = TouchRecordJson.Encode(record);
+            }
+            catch (JsonException)
+            {
+                outcomes[i] = Rejected(ctx.Door, record.EventId,
+                    [new FieldError("properties", "invalid_text", "properties holds a string that is not valid Unicode (an unpaired surrogate escape).")]);
+                continue;
+            }
+
+            touches.Add(new EncodedTouch(record, value));
             indexes.Add(i);
         }
 
-        var failures = await producer.ProduceManyAsync(records, cancellationToken);
-        for (var j = 0; j < records.Count; j++)
+        var failures = await producer.ProduceManyAsync(touches, cancellationToken);
+        for (var j = 0; j < touches.Count; j++)
         {
-            outcomes[indexes[j]] = Outcome(records[j], failures[j]);
+            var (record, _) = touches[j];
+            if (failures[j] == DeliveryFailure.None)
+            {
+                metrics.Accepted(record.Door);
+            }
+            else
+            {
+                metrics.Rejected(record.Door, "kafka_" + failures[j].ToString().ToLowerInvariant());
+            }
+
+            outcomes[indexes[j]] = new IntakeOutcome(record.EventId, [], failures[j]);
         }
 
         return outcomes;
     }
 
-    /// <summary>Produces an already built record (webhooks that build records themselves use this).</summary>
-    public async Task<IntakeOutcome> PublishAsync(TouchRecord record, CancellationToken cancellationToken) =>
-        Outcome(record, await producer.ProduceAsync(record, cancellationToken));
-
-    private IntakeOutcome Outcome(TouchRecord record, DeliveryFailure failure)
+    private IntakeOutcome Rejected(string door, string? eventId, IReadOnlyList<FieldError> errors)
     {
-        if (failure == DeliveryFailure.None)
-        {
-            metrics.Accepted(record.Door);
-        }
-        else
-        {
-            metrics.Rejected(record.Door, "kafka_" + failure.ToString().ToLowerInvariant());
-        }
-
-        return new IntakeOutcome(record.EventId, [], failure);
+        metrics.Rejected(door, errors[0].Code);
+        return new IntakeOutcome(eventId, errors, DeliveryFailure.None);
     }
-
-    /// <summary>Builds a record without producing it (for doors that need to inspect it first).</summary>
-    public TouchBuildResult Build(TouchPayload payload, TouchContext context) => builder.Build(payload, context);
 }

@@ -401,6 +401,13 @@ public sealed partial class TouchConsumer(
             return false;
         }
 
+        if (TouchRecordJson.ContainsNul(message.Message.Value))
+        {
+            // Postgres cannot store U+0000; the collector replaces it, so only a foreign producer sends one.
+            reason = "record holds an escaped NUL (\\u0000), which Postgres cannot store";
+            return false;
+        }
+
         try
         {
             var parsed = JsonSerializer.Deserialize(message.Message.Value, IngestJsonContext.Default.TouchRecord);
