@@ -97,6 +97,6 @@ batch)
 pipeline)
   (cd "$(bin load-tests/Ingest.LoadTests.Pipeline)" && dotnet Ingest.LoadTests.Pipeline.dll \
     --touches "${TOUCHES:-300000}" --rate "${RATE:-5000}" --collector http://127.0.0.1:8080 --write-key "$INGEST_WRITE_KEY" \
-    --kafka "${Kafka__BootstrapServers:-127.0.0.1:29092}" ${PHASES:+--phases "$PHASES"})
+    --kafka "${Kafka__BootstrapServers:-127.0.0.1:29092}" ${PHASES:+--phases "$PHASES"} ${WARMUP_TOUCHES:+--warmup "$WARMUP_TOUCHES"})
   ;;
 esac

@@ -37,6 +37,7 @@ if (options.Phases.Contains("worker"))
     var warmupBefore = await probe.InsertedRowsAsync();
     var warmupAcked = await Task.Run(() => KafkaFeeder.Feed(options.Kafka, options.Topic, warmupTouches, new Backlog(probe, warmupBefore, options.Backlog)));
     await probe.WaitForAsync(warmup.Run, warmupBefore, warmupAcked.Count, TimeSpan.FromMinutes(5));
+    Log($"worker phase: warm-up of {warmupAcked.Count} records stored, measuring");
 
     var before = await probe.InsertedRowsAsync();
     var started = DateTimeOffset.UtcNow;
