@@ -1,4 +1,5 @@
 using System.Text;
+using Ingest.Core.Touches;
 using Ingest.Testing;
 using Npgsql;
 
@@ -181,9 +182,133 @@ public sealed class LeadSourceTests(KafkaCluster kafka) : WorkerTestBase(kafka)
         }
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    [Fact]
+    public async Task TwoWorkers_OnePersonsKeysOnDifferentPartitionsAtOnce_EndInOneLeadPerPerson()
     {
-        for (var i = 0; i < 100 && !await condition(); i++)
+        var one = StartWorker();
+        var two = StartWorker();
+        await WaitUntilAsync(() => Task.FromResult(one.AssignedPartitions > 0 && two.AssignedPartitions > 0 && one.AssignedPartitions + two.AssignedPartitions == 4), TimeSpan.FromSeconds(30));
+        await ProduceAsync(Touch("""{"event_id":"race-warm","kind":"form","anonymous_id":"race-warm"}"""));
+        await WaitForTouchesAsync(1);
+
+        // Each person browses on many devices (anonymous ids), then leaves the same email from each: the device touch and
+        // the email touch are keyed differently, so the two workers see one person's keys in parallel batches.
+        const int persons = 12, devices = 25;
+        var start = new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero);
+        var touches = new List<TouchRecord>();
+        for (var d = 0; d < devices; d++)
+        {
+            for (var p = 0; p < persons; p++)
+            {
+                var at = start.AddMinutes((d * persons) + p);
+                touches.Add(Touch($$"""{"event_id":"race-{{p}}-{{d}}-a","kind":"form","anonymous_id":"race-{{p}}-{{d}}","occurred_at":"{{at:O}}"}"""));
+                touches.Add(Touch($$"""{"event_id":"race-{{p}}-{{d}}-b","kind":"form","anonymous_id":"race-{{p}}-{{d}}","email":"race{{p}}@example.com","occurred_at":"{{at.AddSeconds(30):O}}"}"""));
+            }
+        }
+
+        await ProduceManyAsync(touches, key: touch => touch.EventId);
+        await WaitForTouchesAsync(touches.Count + 1, TimeSpan.FromSeconds(60));
+
+        for (var p = 0; p < persons; p++)
+        {
+            var lead = await LeadOfAsync("email", $"race{p}@example.com");
+            var survivor = lead.merged_into ?? lead.lead_id;
+            Assert.Null(await QueryOneAsync<Guid?>("select merged_into from leads where lead_id = @survivor", new { survivor }));
+
+            // Every device of the person resolves to the same surviving lead (following merges), which holds all their
+            // touches, counts each once and keeps the earliest as first touch.
+            var owners = await QueryAsync<Guid>("""
+                with recursive chain(identity, lead_id, merged_into) as (
+                    select i.value, l.lead_id, l.merged_into from lead_identities i join leads l on l.lead_id = i.lead_id
+                    where i.kind = 'anonymous_id' and i.value like @pattern
+                    union all
+                    select c.identity, l.lead_id, l.merged_into from chain c join leads l on l.lead_id = c.merged_into)
+                select lead_id from chain where merged_into is null
+                """, new { pattern = $"race-{p}-%" });
+            Assert.Equal(devices, owners.Count);
+            Assert.All(owners, owner => Assert.Equal(survivor, owner));
+            var row = await QueryOneAsync<(int touch_count, string first_event_id, long stored)>("""
+                select l.touch_count, l.first_event_id, (select count(*) from touches t where t.lead_id = l.lead_id)
+                from leads l where l.lead_id = @survivor
+                """, new { survivor });
+            Assert.Equal(devices * 2, row.touch_count);
+            Assert.Equal(devices * 2, row.stored);
+            Assert.Equal($"race-{p}-0-a", row.first_event_id);
+        }
+
+        Assert.Equal(0L, await QueryOneAsync<long>("select count(*) from touches t join leads l on l.lead_id = t.lead_id where l.merged_into is not null"));
+        Assert.Equal(persons + 1L, await QueryOneAsync<long>("select count(*) from leads where merged_into is null"));
+    }
+
+    [Fact]
+    public async Task RedisUnreachableMidStream_WorkerWaitsAndLosesNothing()
+    {
+        var (proxy, port) = await StartRedisProxyAsync();
+        StartWorker(redisConnectionString: $"127.0.0.1:{port},connectTimeout=1000,asyncTimeout=2000,syncTimeout=2000");
+        await ProduceAsync(Touch("""{"event_id":"rd-0","kind":"form","anonymous_id":"rd-0"}"""));
+        await WaitForTouchesAsync(1);
+
+        await proxy.DisposeAsync();
+        await ProduceAsync(Enumerable.Range(1, 50).Select(i => Touch($$"""{"event_id":"rd-{{i}}","kind":"form","anonymous_id":"rd-{{i % 10}}"}""")).ToArray());
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(1L, await QueryOneAsync<long>("select count(*) from touches"));
+
+        (proxy, _) = await StartRedisProxyAsync(port);
+        try
+        {
+            await WaitForTouchesAsync(51, TimeSpan.FromSeconds(90));
+            Assert.Equal(51L, await QueryOneAsync<long>("select count(distinct event_id) from touches"));
+            Assert.Equal(10L, await QueryOneAsync<long>("select count(*) from leads where merged_into is null"));
+            Assert.Equal(51L, await QueryOneAsync<long>("select sum(touch_count) from leads where merged_into is null"));
+        }
+        finally
+        {
+            await proxy.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task WorkerKilledWithSigkillMidStream_RestartedWorkerStoresEveryTouchExactlyOnce()
+    {
+        const int persons = 400, perPerson = 50;
+        var start = new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero);
+        var touches = Enumerable.Range(0, persons * perPerson).Select(i =>
+        {
+            var email = i % 5 == 0 ? $",\"email\":\"sk{i % persons}@example.com\"" : "";
+            return Touch($$"""{"event_id":"sk-{{i}}","kind":"form","anonymous_id":"sk-{{i % persons}}"{{email}},"occurred_at":"{{start.AddSeconds(i):O}}"}""");
+        }).ToList();
+        await ProduceManyAsync(touches);
+
+        long atKill;
+        using (var first = StartWorkerProcess())
+        {
+            await WaitForTouchesAsync(500, TimeSpan.FromSeconds(60));
+            first.Kill();
+            atKill = await QueryOneAsync<long>("select count(*) from touches");
+        }
+
+        // The kill must land while touches were still on their way, or the test proves nothing.
+        Assert.InRange(atKill, 500, touches.Count - 1);
+
+        using var second = StartWorkerProcess();
+        await WaitForTouchesAsync(touches.Count, TimeSpan.FromSeconds(120));
+        await Task.Delay(500);
+
+        Assert.Equal((long)touches.Count, await QueryOneAsync<long>("select count(*) from touches"));
+        Assert.Equal((long)persons, await QueryOneAsync<long>("select count(*) from leads where merged_into is null"));
+        Assert.Equal((long)touches.Count, await QueryOneAsync<long>("select sum(touch_count) from leads where merged_into is null"));
+        Assert.Equal(0L, await QueryOneAsync<long>("""
+            select count(*) from leads l where l.merged_into is null and (
+                l.touch_count <> (select count(*) from touches t where t.lead_id = l.lead_id)
+                or l.first_event_id <> (select t.event_id from touches t where t.lead_id = l.lead_id order by t.occurred_at, t.event_id limit 1)
+                or l.latest_event_id <> (select t.event_id from touches t where t.lead_id = l.lead_id order by t.occurred_at desc, t.event_id desc limit 1))
+            """));
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (DateTime.UtcNow < deadline && !await condition())
         {
             await Task.Delay(100);
         }

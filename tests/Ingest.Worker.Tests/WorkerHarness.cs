@@ -11,6 +11,8 @@ using Ingest.DevKafka.MockCluster;
 using Ingest.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Ingest.Worker.Tests;
@@ -22,16 +24,22 @@ public sealed class KafkaCollection : ICollectionFixture<KafkaCluster>
 }
 
 /// <summary>The real worker in-process against a fresh database, a Redis key prefix and unique topics.</summary>
-public sealed class WorkerHost(KafkaCluster kafka, string topic, string deadLetterTopic, string groupId, string postgres, string redisPrefix)
+public sealed class WorkerHost(KafkaCluster kafka, string topic, string deadLetterTopic, string groupId, string postgres, string redis, string redisPrefix)
     : WebApplicationFactory<Program>
 {
+    private readonly AssignmentTracker _assignments = new();
+
+    /// <summary>Partitions this worker holds now, as its consumer logged them (assigned minus revoked).</summary>
+    public int AssignedPartitions => _assignments.Count;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.ConfigureLogging(logging => logging.AddProvider(_assignments));
         builder.UseSetting("Kafka:BootstrapServers", kafka.BootstrapServers);
         builder.UseSetting("Kafka:TouchTopic", topic);
         builder.UseSetting("Kafka:DeadLetterTopic", deadLetterTopic);
         builder.UseSetting("ConnectionStrings:Postgres", postgres);
-        builder.UseSetting("ConnectionStrings:Redis", TestEnvironment.RedisConnectionString);
+        builder.UseSetting("ConnectionStrings:Redis", redis);
         builder.UseSetting("Redis:KeyPrefix", redisPrefix);
         builder.UseSetting("Worker:GroupId", groupId);
         builder.UseSetting("Worker:SessionTimeoutMs", "6000");
@@ -44,6 +52,46 @@ public sealed class WorkerHost(KafkaCluster kafka, string topic, string deadLett
     {
         _ = Services;
         return this;
+    }
+}
+
+/// <summary>Follows the consumer's "Assigned/Revoked {Count} partition(s)" log events to know what a worker holds.</summary>
+internal sealed class AssignmentTracker : ILoggerProvider, ILogger
+{
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
+
+    public ILogger CreateLogger(string categoryName) =>
+        categoryName == "Ingest.Worker.Consuming.TouchConsumer" ? this : NullLogger.Instance;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (state is not IReadOnlyList<KeyValuePair<string, object?>> values)
+        {
+            return;
+        }
+
+        var format = values.FirstOrDefault(v => v.Key == "{OriginalFormat}").Value as string;
+        var count = values.FirstOrDefault(v => v.Key == "Count").Value as int? ?? 0;
+        switch (format)
+        {
+            case "Assigned {Count} partition(s)":
+                Interlocked.Add(ref _count, count);
+                break;
+            case "Revoked {Count} partition(s)":
+                Interlocked.Add(ref _count, -count);
+                break;
+        }
+    }
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public void Dispose()
+    {
     }
 }
 
@@ -80,9 +128,11 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
         await Database.DisposeAsync();
     }
 
-    protected WorkerHost StartWorker(string? postgresConnectionString = null)
+    protected WorkerHost StartWorker(string? postgresConnectionString = null, string? redisConnectionString = null)
     {
-        var host = new WorkerHost(kafka, Topic, DeadLetterTopic, GroupId, postgresConnectionString ?? Database.ConnectionString, Redis.KeyPrefix);
+        var host = new WorkerHost(
+            kafka, Topic, DeadLetterTopic, GroupId, postgresConnectionString ?? Database.ConnectionString,
+            redisConnectionString ?? TestEnvironment.RedisConnectionString, Redis.KeyPrefix);
         _hosts.Add(host);
         return host.Start();
     }
@@ -100,6 +150,17 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
         foreach (var touch in touches)
         {
             await ProduceRawAsync(TouchBuilder.PartitionKey(touch), JsonSerializer.SerializeToUtf8Bytes(touch, IngestJsonContext.Default.TouchRecord));
+        }
+    }
+
+    /// <summary>Produces many touches at once (acknowledged before it returns), each keyed as the collector keys it.</summary>
+    protected async Task ProduceManyAsync(IReadOnlyList<TouchRecord> touches, Func<TouchRecord, string>? key = null)
+    {
+        foreach (var chunk in touches.Chunk(2_000))
+        {
+            await Task.WhenAll(chunk.Select(touch => ProduceRawAsync(
+                key?.Invoke(touch) ?? TouchBuilder.PartitionKey(touch),
+                JsonSerializer.SerializeToUtf8Bytes(touch, IngestJsonContext.Default.TouchRecord))));
         }
     }
 
@@ -147,8 +208,45 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
     protected static async Task<(TcpForwarder Proxy, int Port)> StartPostgresProxyAsync(int port = 0)
     {
         var target = new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString);
-        var addresses = await Dns.GetHostAddressesAsync(target.Host!);
-        var proxy = new TcpForwarder(new IPEndPoint(IPAddress.Loopback, port), new IPEndPoint(addresses.First(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork), target.Port));
+        return await StartProxyAsync(target.Host!, target.Port, port);
+    }
+
+    /// <summary>A proxy in front of the real Redis that a test can cut and restore.</summary>
+    protected static async Task<(TcpForwarder Proxy, int Port)> StartRedisProxyAsync(int port = 0)
+    {
+        var endpoint = StackExchange.Redis.ConfigurationOptions.Parse(TestEnvironment.RedisConnectionString).EndPoints.Single();
+        var (host, targetPort) = endpoint switch
+        {
+            IPEndPoint ip => (ip.Address.ToString(), ip.Port),
+            DnsEndPoint dns => (dns.Host, dns.Port),
+            _ => throw new InvalidOperationException($"Unsupported Redis endpoint {endpoint}"),
+        };
+        return await StartProxyAsync(host, targetPort, port);
+    }
+
+    private static async Task<(TcpForwarder Proxy, int Port)> StartProxyAsync(string host, int targetPort, int port)
+    {
+        var addresses = await Dns.GetHostAddressesAsync(host);
+        var target = new IPEndPoint(addresses.First(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork), targetPort);
+        var proxy = new TcpForwarder(new IPEndPoint(IPAddress.Loopback, port), target);
         return (proxy, proxy.Port);
     }
+
+    /// <summary>
+    /// The worker as its own operating-system process (the built <c>Ingest.Worker.dll</c> beside the tests), in this test's
+    /// group, database, Redis prefix and topics: a test can kill it with SIGKILL, which no in-process host allows.
+    /// </summary>
+    protected WorkerProcess StartWorkerProcess() => new(new Dictionary<string, string>
+    {
+        ["Kafka__BootstrapServers"] = kafka.BootstrapServers,
+        ["Kafka__TouchTopic"] = Topic,
+        ["Kafka__DeadLetterTopic"] = DeadLetterTopic,
+        ["ConnectionStrings__Postgres"] = Database.ConnectionString,
+        ["ConnectionStrings__Redis"] = TestEnvironment.RedisConnectionString,
+        ["Redis__KeyPrefix"] = Redis.KeyPrefix,
+        ["Worker__GroupId"] = GroupId,
+        ["Worker__SessionTimeoutMs"] = "6000",
+        ["Worker__BatchTimeoutMs"] = "20",
+        ["Urls"] = "http://127.0.0.1:0",
+    });
 }
