@@ -98,6 +98,38 @@ public sealed class LeadSourceTests(KafkaCluster kafka) : WorkerTestBase(kafka)
     }
 
     [Fact]
+    public async Task StoredTouch_KeepsRawAndGovernedUtms_Violations_Consent_Properties_AndItsSummaryColumns()
+    {
+        StartWorker();
+        await ProduceAsync(Touch("""
+            {"event_id":"kept-1","kind":"form","email":"kept@example.com","page_url":"https://shop.example.com/pricing",
+             "utm_source":"Google","utm_medium":"PPC","utm_campaign":"2026_q4_brand_search","gclid":"Cj0KCQ-kept",
+             "consent":{"analytics":true,"ads":false},"properties":{"form":"demo","seats":25,"tags":["b2b","eu"]}}
+            """));
+        await WaitForTouchesAsync(1);
+
+        var row = await QueryOneAsync<(string source, string medium, string campaign, string click_id, string click_network, string channel, int violation_count, string landing_page)>("""
+            select source, medium, campaign, click_id, click_network, channel, violation_count, landing_page from touches where event_id = 'kept-1'
+            """);
+        Assert.Equal(("google", "paid_search", "2026_q4_brand_search", "Cj0KCQ-kept", "google_ads", "paid_search"), (row.source, row.medium, row.campaign, row.click_id, row.click_network, row.channel));
+        Assert.Equal("https://shop.example.com/pricing", row.landing_page);
+        Assert.True(row.violation_count >= 2, $"violations: {row.violation_count}");
+
+        // The jsonb record keeps what arrived next to what governance made of it.
+        var record = await QueryOneAsync<(string raw_source, string raw_medium, string medium, long violations, bool analytics, bool ads, string form, int seats, string tag)>("""
+            select record->'attribution'->'raw'->>'source', record->'attribution'->'raw'->>'medium', record->'attribution'->>'medium',
+                   jsonb_array_length(record->'attribution'->'violations'),
+                   (record->'consent'->>'analytics')::boolean, (record->'consent'->>'ads')::boolean,
+                   record->'properties'->>'form', (record->'properties'->>'seats')::int, record->'properties'->'tags'->>1
+            from touches where event_id = 'kept-1'
+            """);
+        Assert.Equal(("Google", "PPC", "paid_search"), (record.raw_source, record.raw_medium, record.medium));
+        Assert.Equal(row.violation_count, record.violations);
+        Assert.Equal((true, false), (record.analytics, record.ads));
+        Assert.Equal(("demo", 25, "eu"), (record.form, record.seats, record.tag));
+    }
+
+    [Fact]
     public async Task RedisFlushedMidStream_KnownIdentitiesKeepTheirLead()
     {
         StartWorker();
@@ -265,6 +297,37 @@ public sealed class LeadSourceTests(KafkaCluster kafka) : WorkerTestBase(kafka)
         {
             await proxy.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task GracefulStopMidStream_DrainsAndCommitsExactlyWhatItStored_SuccessorStoresTheRest()
+    {
+        var touches = Enumerable.Range(0, 20_000)
+            .Select(i => Touch($$"""{"event_id":"gs-{{i}}","kind":"form","anonymous_id":"gs-{{i % 300}}"}"""))
+            .ToList();
+        await ProduceManyAsync(touches);
+        var first = StartWorker();
+        await WaitForTouchesAsync(500);
+        await first.DisposeAsync();
+
+        // After a graceful stop the group's committed offsets cover exactly the touches that were stored: nothing
+        // stored is left for redelivery and nothing committed was left unstored.
+        var stored = await QueryOneAsync<long>("select count(*) from touches");
+        using (var probe = new Confluent.Kafka.ConsumerBuilder<Confluent.Kafka.Ignore, Confluent.Kafka.Ignore>(new Confluent.Kafka.ConsumerConfig
+               {
+                   BootstrapServers = Kafka.BootstrapServers,
+                   GroupId = GroupId,
+                   EnableAutoCommit = false,
+               }).Build())
+        {
+            var committed = probe.Committed(Enumerable.Range(0, 4).Select(p => new Confluent.Kafka.TopicPartition(Topic, p)), TimeSpan.FromSeconds(10));
+            Assert.Equal(stored, committed.Sum(c => Math.Max(0, c.Offset.Value)));
+        }
+
+        StartWorker();
+        await WaitForTouchesAsync(touches.Count, TimeSpan.FromSeconds(60));
+        Assert.Equal(300L, await QueryOneAsync<long>("select count(*) from leads where merged_into is null"));
+        Assert.Equal((long)touches.Count, await QueryOneAsync<long>("select sum(touch_count) from leads where merged_into is null"));
     }
 
     [Fact]
