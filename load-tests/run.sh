@@ -23,6 +23,17 @@ case "$scenario" in collector|batch|pipeline) ;; *) echo "usage: load-tests/run.
 ensure_packages wrk
 start_postgres
 start_redis
+reusing=false
+curl -fs -o /dev/null http://127.0.0.1:8080/health/ready && reusing=true
+if [ "$reusing" = false ] && [ -z "${ConnectionStrings__Postgres:-}" ] && [ -z "${ConnectionStrings__Redis:-}" ]; then
+  # Every run that starts its own services starts from an empty store of its own (database ingest_load, Redis db 1),
+  # so figures compare between runs: the development database (and earlier runs' millions of rows) stay out of it.
+  PG_DB=ingest_load
+  as_pg "$(pg_bin)/psql" -h "$INGEST_DATA_DIR/postgres" -p "$PG_PORT" -U "$PG_USER" -d postgres -qc "drop database if exists $PG_DB with (force)" >/dev/null
+  as_pg "$(pg_bin)/psql" -h "$INGEST_DATA_DIR/postgres" -p "$PG_PORT" -U "$PG_USER" -d postgres -qc "create database $PG_DB" >/dev/null
+  redis_cli -n 1 flushdb >/dev/null
+  export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT,defaultDatabase=1"
+fi
 export_connection_settings
 export Collector__WriteKeys__0=$INGEST_WRITE_KEY Api__ReadKeys__0=${Api__ReadKeys__0:-load-read-key}
 export Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production
@@ -44,7 +55,7 @@ start() { local dir=$1 dll=$2; shift 2; (cd "$(bin "$dir")" && exec dotnet "$dll
 wait_http() { for _ in $(seq 1 150); do curl -fs -o /dev/null "$1" && return 0; sleep 0.2; done; die "$1 did not come up"; }
 wait_port() { for _ in $(seq 1 150); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done; die "port $1 did not open"; }
 
-if curl -fs -o /dev/null http://127.0.0.1:8080/health/ready; then
+if [ "$reusing" = true ]; then
   log "Reusing the running pipeline on :8080 (its write key must be \$INGEST_WRITE_KEY)"
 else
   if ! (echo >/dev/tcp/127.0.0.1/29092) 2>/dev/null; then

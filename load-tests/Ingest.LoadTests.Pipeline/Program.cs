@@ -26,8 +26,17 @@ for (var i = 0; i < options.WorkerTouches; i++)
     built.Add(Touches.Build(workerGenerator.Next()));
 }
 
-var ceiling = await CopyCeiling.MeasureAsync(db, built.Take(Math.Min(built.Count, 200_000)).ToList());
-Log($"COPY ceiling: {ceiling:F0} rows/s ({Math.Min(built.Count, 200_000)} rows, {built.Average(static b => b.Json.Length):F0}-byte records on average)");
+// Best of three rounds: one COPY of ~200 MB swings with the machine's disk write-back and neighbours (28-63 k rows/s
+// measured in single rounds); a ceiling is what the machine can do, so the best round is the one to compare with.
+var ceilingRows = built.Take(Math.Min(built.Count, 100_000)).ToList();
+var rounds = new List<double>();
+for (var round = 0; round < 3; round++)
+{
+    rounds.Add(await CopyCeiling.MeasureAsync(db, ceilingRows));
+}
+
+var ceiling = rounds.Max();
+Log($"COPY ceiling: {ceiling:F0} rows/s, best of {string.Join(" / ", rounds.Select(static r => r.ToString("F0", CultureInfo.InvariantCulture)))} ({ceilingRows.Count} rows each, {built.Average(static b => b.Json.Length):F0}-byte records on average)");
 
 if (options.Phases.Contains("worker"))
 {
@@ -60,14 +69,20 @@ using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer
 };
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.WriteKey);
 
-var throughput = double.NaN;
-if (options.Phases.Contains("pipeline"))
+// Warm-up through the collector (not measured), before the first phase that goes through it.
+async Task WarmUpThroughCollectorAsync()
 {
     var warmup = new TouchGenerator($"lo{stamp}", seed: 11);
     var warmupBefore = await probe.InsertedRowsAsync();
     var warmupAcked = await new CollectorSender(http, options.Concurrency).SendAsync(warmup, options.Warmup, 100, pacePerSecond: null, new Backlog(probe, warmupBefore, options.Backlog));
     await probe.WaitForAsync(warmup.Run, warmupBefore, warmupAcked.Count, TimeSpan.FromMinutes(5));
+    Log($"warm-up through the collector: {warmupAcked.Count} touches stored, measuring");
+}
 
+var throughput = double.NaN;
+if (options.Phases.Contains("pipeline"))
+{
+    await WarmUpThroughCollectorAsync();
     var generator = new TouchGenerator($"lp{stamp}", seed: 42);
     var before = await probe.InsertedRowsAsync();
     var started = DateTimeOffset.UtcNow;
@@ -85,6 +100,11 @@ if (options.Phases.Contains("pipeline"))
 var lagP99 = double.NaN;
 if (options.Phases.Contains("paced"))
 {
+    if (!options.Phases.Contains("pipeline"))
+    {
+        await WarmUpThroughCollectorAsync();
+    }
+
     var generator = new TouchGenerator($"lq{stamp}", seed: 7);
     var before = await probe.InsertedRowsAsync();
     var acked = await new CollectorSender(http, options.Concurrency).SendAsync(generator, options.Rate * options.PacedSeconds, 50, options.Rate, backlog: null);
