@@ -4,7 +4,8 @@
 #   load-tests/run.sh batch       POST /v1/touches/batch, 100 touches per request
 #   load-tests/run.sh pipeline    COPY ceiling, then a fixed number of touches through collector → Kafka → worker → Postgres
 # Settings: DURATION (s, default 20), CONNECTIONS (64), ROUNDS (2), TOUCHES (pipeline, 300000), RATE (paced run, 5000/s),
-#           PHASES (pipeline: any of worker,pipeline,paced; default all).
+#           PHASES (pipeline: any of worker,pipeline,paced; default all), WARMUP_TOUCHES (30000),
+#           PACED_WARMUP_SECONDS (10; paced-only runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/local/infra.sh
@@ -108,6 +109,7 @@ batch)
 pipeline)
   (cd "$(bin load-tests/Ingest.LoadTests.Pipeline)" && dotnet Ingest.LoadTests.Pipeline.dll \
     --touches "${TOUCHES:-300000}" --rate "${RATE:-5000}" --collector http://127.0.0.1:8080 --write-key "$INGEST_WRITE_KEY" \
-    --kafka "${Kafka__BootstrapServers:-127.0.0.1:29092}" ${PHASES:+--phases "$PHASES"} ${WARMUP_TOUCHES:+--warmup "$WARMUP_TOUCHES"})
+    --kafka "${Kafka__BootstrapServers:-127.0.0.1:29092}" ${PHASES:+--phases "$PHASES"} ${WARMUP_TOUCHES:+--warmup "$WARMUP_TOUCHES"} \
+    ${PACED_WARMUP_SECONDS:+--paced-warmup-seconds "$PACED_WARMUP_SECONDS"})
   ;;
 esac

@@ -104,11 +104,11 @@ if (options.Phases.Contains("paced"))
     {
         // Without the pipeline phase before it, the services have seen too few batches for the JIT to have finished:
         // per-batch code runs a few dozen times in the fast warm-up, and the first seconds at the paced rate measured
-        // the tiering (lag up to 1.4 s, then flat). Ten unmeasured seconds at the paced rate finish it.
+        // the tiering (lag up to 1.4 s, then flat). Unmeasured seconds at the paced rate (default ten) finish it.
         await WarmUpThroughCollectorAsync();
         var pacedWarmup = new TouchGenerator($"lr{stamp}", seed: 5);
         var pacedWarmupBefore = await probe.InsertedRowsAsync();
-        var pacedWarmupAcked = await new CollectorSender(http, options.Concurrency).SendAsync(pacedWarmup, options.Rate * 10, 50, options.Rate, backlog: null);
+        var pacedWarmupAcked = await new CollectorSender(http, options.Concurrency).SendAsync(pacedWarmup, options.Rate * options.PacedWarmupSeconds, 50, options.Rate, backlog: null);
         await probe.WaitForAsync(pacedWarmup.Run, pacedWarmupBefore, pacedWarmupAcked.Count, TimeSpan.FromMinutes(2));
     }
 
@@ -130,7 +130,7 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
 static void Log(string line) => Console.Error.WriteLine("[pipeline] " + line);
 
 internal sealed record PipelineOptions(
-    int Touches, int WorkerTouches, int Warmup, int Rate, int PacedSeconds, int Concurrency, int Backlog,
+    int Touches, int WorkerTouches, int Warmup, int Rate, int PacedSeconds, int PacedWarmupSeconds, int Concurrency, int Backlog,
     string Collector, string WriteKey, string Kafka, string Topic, IReadOnlySet<string> Phases)
 {
     public static PipelineOptions Parse(string[] args)
@@ -150,6 +150,7 @@ internal sealed record PipelineOptions(
             Int("warmup", 30_000),
             Int("rate", 5_000),
             Int("paced-seconds", 20),
+            Int("paced-warmup-seconds", 10),
             Int("concurrency", 8),
             Int("backlog", 100_000),
             Get("collector", "http://127.0.0.1:8080"),
