@@ -1,4 +1,5 @@
 using System.Text;
+using Dapper;
 using Ingest.Core.Touches;
 using Ingest.Testing;
 using Npgsql;
@@ -297,6 +298,44 @@ public sealed class LeadSourceTests(KafkaCluster kafka) : WorkerTestBase(kafka)
         {
             await proxy.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task PostgresStoppedAndRestartedMidStream_NothingLostNothingCountedTwice()
+    {
+        await using var postgres = await PrivatePostgres.StartAsync();
+        await using var store = NpgsqlDataSource.Create(postgres.ConnectionString);
+        async Task<long> StoredAsync()
+        {
+            await using var connection = await store.OpenConnectionAsync();
+            return await connection.ExecuteScalarAsync<long>("select count(*) from touches");
+        }
+
+        StartWorker(postgres.ConnectionString);
+        var touches = Enumerable.Range(0, 20_000)
+            .Select(i => Touch($$"""{"event_id":"ps-{{i}}","kind":"form","anonymous_id":"ps-{{i % 200}}","occurred_at":"{{new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(i):O}}"}"""))
+            .ToList();
+        await ProduceManyAsync(touches);
+        await WaitUntilAsync(async () => await StoredAsync() >= 300, TimeSpan.FromSeconds(60));
+
+        // A real stop: the server goes away mid-batch (immediate mode, as a crash), then comes back through WAL recovery.
+        var beforeStop = await StoredAsync();
+        await postgres.StopImmediatelyAsync();
+        Assert.InRange(beforeStop, 300, touches.Count - 1);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await postgres.StartServerAsync();
+        store.Clear();
+
+        await WaitUntilAsync(async () => await StoredAsync() >= touches.Count, TimeSpan.FromSeconds(90));
+        await using var connection = await store.OpenConnectionAsync();
+        Assert.Equal((long)touches.Count, await connection.ExecuteScalarAsync<long>("select count(*) from touches"));
+        Assert.Equal(200L, await connection.ExecuteScalarAsync<long>("select count(*) from leads where merged_into is null"));
+        Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("""
+            select count(*) from leads l where l.merged_into is null and (
+                l.touch_count <> (select count(*) from touches t where t.lead_id = l.lead_id)
+                or l.first_event_id <> (select t.event_id from touches t where t.lead_id = l.lead_id order by t.occurred_at, t.event_id limit 1)
+                or l.latest_event_id <> (select t.event_id from touches t where t.lead_id = l.lead_id order by t.occurred_at desc, t.event_id desc limit 1))
+            """));
     }
 
     [Fact]
