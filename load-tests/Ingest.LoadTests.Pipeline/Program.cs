@@ -69,20 +69,22 @@ using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer
 };
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.WriteKey);
 
-// Warm-up through the collector (not measured), before the first phase that goes through it.
-async Task WarmUpThroughCollectorAsync()
+// Warm-up through the collector (not measured), before the first phase that goes through it: as fast as the pipeline
+// takes it (pace null, backlog bounded) or at a pace.
+async Task WarmUpThroughCollectorAsync(string run, int touches, int perRequest, int? pacePerSecond)
 {
-    var warmup = new TouchGenerator($"lo{stamp}", seed: 11);
+    var warmup = new TouchGenerator($"{run}{stamp}", seed: 11);
     var warmupBefore = await probe.InsertedRowsAsync();
-    var warmupAcked = await new CollectorSender(http, options.Concurrency).SendAsync(warmup, options.Warmup, 100, pacePerSecond: null, new Backlog(probe, warmupBefore, options.Backlog));
+    var backlog = pacePerSecond is null ? new Backlog(probe, warmupBefore, options.Backlog) : null;
+    var warmupAcked = await new CollectorSender(http, options.Concurrency).SendAsync(warmup, touches, perRequest, pacePerSecond, backlog);
     await probe.WaitForAsync(warmup.Run, warmupBefore, warmupAcked.Count, TimeSpan.FromMinutes(5));
-    Log($"warm-up through the collector: {warmupAcked.Count} touches stored, measuring");
+    Log($"warm-up through the collector: {warmupAcked.Count} touches stored");
 }
 
 var throughput = double.NaN;
 if (options.Phases.Contains("pipeline"))
 {
-    await WarmUpThroughCollectorAsync();
+    await WarmUpThroughCollectorAsync("lo", options.Warmup, 100, pacePerSecond: null);
     var generator = new TouchGenerator($"lp{stamp}", seed: 42);
     var before = await probe.InsertedRowsAsync();
     var started = DateTimeOffset.UtcNow;
@@ -105,11 +107,8 @@ if (options.Phases.Contains("paced"))
         // Without the pipeline phase before it, the services have seen too few batches for the JIT to have finished:
         // per-batch code runs a few dozen times in the fast warm-up, and the first seconds at the paced rate measured
         // the tiering (lag up to 1.4 s, then flat). Unmeasured seconds at the paced rate (default ten) finish it.
-        await WarmUpThroughCollectorAsync();
-        var pacedWarmup = new TouchGenerator($"lr{stamp}", seed: 5);
-        var pacedWarmupBefore = await probe.InsertedRowsAsync();
-        var pacedWarmupAcked = await new CollectorSender(http, options.Concurrency).SendAsync(pacedWarmup, options.Rate * options.PacedWarmupSeconds, 50, options.Rate, backlog: null);
-        await probe.WaitForAsync(pacedWarmup.Run, pacedWarmupBefore, pacedWarmupAcked.Count, TimeSpan.FromMinutes(2));
+        await WarmUpThroughCollectorAsync("lo", options.Warmup, 100, pacePerSecond: null);
+        await WarmUpThroughCollectorAsync("lr", options.Rate * options.PacedWarmupSeconds, 50, options.Rate);
     }
 
     var generator = new TouchGenerator($"lq{stamp}", seed: 7);

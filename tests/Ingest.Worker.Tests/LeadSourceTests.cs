@@ -9,6 +9,14 @@ namespace Ingest.Worker.Tests;
 [Collection(KafkaCollection.Name)]
 public sealed class LeadSourceTests(KafkaCluster kafka) : WorkerTestBase(kafka)
 {
+    // Surviving leads whose touch_count, first or latest touch disagree with the touch rows they own.
+    private const string LeadsDisagreeingWithTheirTouches = """
+        select count(*) from leads l where l.merged_into is null and (
+            l.touch_count <> (select count(*) from touches t where t.lead_id = l.lead_id)
+            or l.first_event_id <> (select t.event_id from touches t where t.lead_id = l.lead_id order by t.occurred_at, t.event_id limit 1)
+            or l.latest_event_id <> (select t.event_id from touches t where t.lead_id = l.lead_id order by t.occurred_at desc, t.event_id desc limit 1))
+        """;
+
     private sealed record LeadRow(Guid lead_id, Guid? merged_into, int touch_count, string? first_event_id, string? first_channel, string? latest_event_id, string? latest_channel);
 
     private Task<LeadRow> LeadOfAsync(string kind, string value) => QueryOneAsync<LeadRow>("""
@@ -191,7 +199,8 @@ public sealed class LeadSourceTests(KafkaCluster kafka) : WorkerTestBase(kafka)
     [Fact]
     public async Task PostgresUnreachableMidStream_WorkerRetriesAndLosesNothing()
     {
-        var (proxy, port) = await StartPostgresProxyAsync();
+        var proxy = await StartPostgresProxyAsync();
+        var port = proxy.Port;
         var viaProxy = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Port = port, Host = "127.0.0.1", Pooling = true, Timeout = 3, CommandTimeout = 5 }.ConnectionString;
         StartWorker(viaProxy);
         await ProduceAsync(Touch("""{"event_id":"pg-0","kind":"form","anonymous_id":"pg"}"""));
@@ -203,15 +212,10 @@ public sealed class LeadSourceTests(KafkaCluster kafka) : WorkerTestBase(kafka)
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Equal(1L, await QueryOneAsync<long>("select count(*) from touches"));
 
-        (proxy, _) = await StartPostgresProxyAsync(port);
-        try
+        await using (await StartPostgresProxyAsync(port))
         {
             await WaitForTouchesAsync(51, TimeSpan.FromSeconds(60));
             Assert.Equal(51L, await QueryOneAsync<long>("select count(distinct event_id) from touches"));
-        }
-        finally
-        {
-            await proxy.DisposeAsync();
         }
     }
 
@@ -276,7 +280,8 @@ public sealed class LeadSourceTests(KafkaCluster kafka) : WorkerTestBase(kafka)
     [Fact]
     public async Task RedisUnreachableMidStream_WorkerWaitsAndLosesNothing()
     {
-        var (proxy, port) = await StartRedisProxyAsync();
+        var proxy = await StartRedisProxyAsync();
+        var port = proxy.Port;
         StartWorker(redisConnectionString: $"127.0.0.1:{port},connectTimeout=1000,asyncTimeout=2000,syncTimeout=2000");
         await ProduceAsync(Touch("""{"event_id":"rd-0","kind":"form","anonymous_id":"rd-0"}"""));
         await WaitForTouchesAsync(1);
@@ -286,17 +291,12 @@ public sealed class LeadSourceTests(KafkaCluster kafka) : WorkerTestBase(kafka)
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Equal(1L, await QueryOneAsync<long>("select count(*) from touches"));
 
-        (proxy, _) = await StartRedisProxyAsync(port);
-        try
+        await using (await StartRedisProxyAsync(port))
         {
             await WaitForTouchesAsync(51, TimeSpan.FromSeconds(90));
             Assert.Equal(51L, await QueryOneAsync<long>("select count(distinct event_id) from touches"));
             Assert.Equal(10L, await QueryOneAsync<long>("select count(*) from leads where merged_into is null"));
             Assert.Equal(51L, await QueryOneAsync<long>("select sum(touch_count) from leads where merged_into is null"));
-        }
-        finally
-        {
-            await proxy.DisposeAsync();
         }
     }
 
@@ -330,12 +330,7 @@ public sealed class LeadSourceTests(KafkaCluster kafka) : WorkerTestBase(kafka)
         await using var connection = await store.OpenConnectionAsync();
         Assert.Equal((long)touches.Count, await connection.ExecuteScalarAsync<long>("select count(*) from touches"));
         Assert.Equal(200L, await connection.ExecuteScalarAsync<long>("select count(*) from leads where merged_into is null"));
-        Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("""
-            select count(*) from leads l where l.merged_into is null and (
-                l.touch_count <> (select count(*) from touches t where t.lead_id = l.lead_id)
-                or l.first_event_id <> (select t.event_id from touches t where t.lead_id = l.lead_id order by t.occurred_at, t.event_id limit 1)
-                or l.latest_event_id <> (select t.event_id from touches t where t.lead_id = l.lead_id order by t.occurred_at desc, t.event_id desc limit 1))
-            """));
+        Assert.Equal(0L, await connection.ExecuteScalarAsync<long>(LeadsDisagreeingWithTheirTouches));
     }
 
     [Fact]
@@ -399,12 +394,7 @@ public sealed class LeadSourceTests(KafkaCluster kafka) : WorkerTestBase(kafka)
         Assert.Equal((long)touches.Count, await QueryOneAsync<long>("select count(*) from touches"));
         Assert.Equal((long)persons, await QueryOneAsync<long>("select count(*) from leads where merged_into is null"));
         Assert.Equal((long)touches.Count, await QueryOneAsync<long>("select sum(touch_count) from leads where merged_into is null"));
-        Assert.Equal(0L, await QueryOneAsync<long>("""
-            select count(*) from leads l where l.merged_into is null and (
-                l.touch_count <> (select count(*) from touches t where t.lead_id = l.lead_id)
-                or l.first_event_id <> (select t.event_id from touches t where t.lead_id = l.lead_id order by t.occurred_at, t.event_id limit 1)
-                or l.latest_event_id <> (select t.event_id from touches t where t.lead_id = l.lead_id order by t.occurred_at desc, t.event_id desc limit 1))
-            """));
+        Assert.Equal(0L, await QueryOneAsync<long>(LeadsDisagreeingWithTheirTouches));
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)

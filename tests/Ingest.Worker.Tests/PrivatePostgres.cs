@@ -66,7 +66,6 @@ public sealed class PrivatePostgres : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        NpgsqlConnection.ClearAllPools();
         try
         {
             await StopImmediatelyAsync();

@@ -24,8 +24,7 @@ public sealed class KafkaCollection : ICollectionFixture<KafkaCluster>
 }
 
 /// <summary>The real worker in-process against a fresh database, a Redis key prefix and unique topics.</summary>
-public sealed class WorkerHost(KafkaCluster kafka, string topic, string deadLetterTopic, string groupId, string postgres, string redis, string redisPrefix)
-    : WebApplicationFactory<Program>
+public sealed class WorkerHost(IReadOnlyDictionary<string, string> settings) : WebApplicationFactory<Program>
 {
     private readonly AssignmentTracker _assignments = new();
 
@@ -35,16 +34,10 @@ public sealed class WorkerHost(KafkaCluster kafka, string topic, string deadLett
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.ConfigureLogging(logging => logging.AddProvider(_assignments));
-        builder.UseSetting("Kafka:BootstrapServers", kafka.BootstrapServers);
-        builder.UseSetting("Kafka:TouchTopic", topic);
-        builder.UseSetting("Kafka:DeadLetterTopic", deadLetterTopic);
-        builder.UseSetting("ConnectionStrings:Postgres", postgres);
-        builder.UseSetting("ConnectionStrings:Redis", redis);
-        builder.UseSetting("Redis:KeyPrefix", redisPrefix);
-        builder.UseSetting("Worker:GroupId", groupId);
-        builder.UseSetting("Worker:SessionTimeoutMs", "6000");
-        builder.UseSetting("Worker:BatchTimeoutMs", "20");
-        builder.UseSetting("Worker:MaxRetryDelayMs", "500");
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     /// <summary>Starts the host (and so the consumer).</summary>
@@ -130,12 +123,25 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
 
     protected WorkerHost StartWorker(string? postgresConnectionString = null, string? redisConnectionString = null)
     {
-        var host = new WorkerHost(
-            kafka, Topic, DeadLetterTopic, GroupId, postgresConnectionString ?? Database.ConnectionString,
-            redisConnectionString ?? TestEnvironment.RedisConnectionString, Redis.KeyPrefix);
+        var host = new WorkerHost(WorkerSettings(postgresConnectionString, redisConnectionString));
         _hosts.Add(host);
         return host.Start();
     }
+
+    /// <summary>The worker's configuration for this test: its database, Redis prefix, topics and group, short timeouts.</summary>
+    private Dictionary<string, string> WorkerSettings(string? postgresConnectionString = null, string? redisConnectionString = null) => new()
+    {
+        ["Kafka:BootstrapServers"] = kafka.BootstrapServers,
+        ["Kafka:TouchTopic"] = Topic,
+        ["Kafka:DeadLetterTopic"] = DeadLetterTopic,
+        ["ConnectionStrings:Postgres"] = postgresConnectionString ?? Database.ConnectionString,
+        ["ConnectionStrings:Redis"] = redisConnectionString ?? TestEnvironment.RedisConnectionString,
+        ["Redis:KeyPrefix"] = Redis.KeyPrefix,
+        ["Worker:GroupId"] = GroupId,
+        ["Worker:SessionTimeoutMs"] = "6000",
+        ["Worker:BatchTimeoutMs"] = "20",
+        ["Worker:MaxRetryDelayMs"] = "500",
+    };
 
     protected static TouchRecord Touch(string json, string door = "api")
     {
@@ -205,14 +211,14 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
     }
 
     /// <summary>A proxy in front of the real Postgres that a test can cut and restore.</summary>
-    protected static async Task<(TcpForwarder Proxy, int Port)> StartPostgresProxyAsync(int port = 0)
+    protected static async Task<TcpForwarder> StartPostgresProxyAsync(int port = 0)
     {
         var target = new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString);
         return await StartProxyAsync(target.Host!, target.Port, port);
     }
 
     /// <summary>A proxy in front of the real Redis that a test can cut and restore.</summary>
-    protected static async Task<(TcpForwarder Proxy, int Port)> StartRedisProxyAsync(int port = 0)
+    protected static async Task<TcpForwarder> StartRedisProxyAsync(int port = 0)
     {
         var endpoint = StackExchange.Redis.ConfigurationOptions.Parse(TestEnvironment.RedisConnectionString).EndPoints.Single();
         var (host, targetPort) = endpoint switch
@@ -224,29 +230,22 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
         return await StartProxyAsync(host, targetPort, port);
     }
 
-    private static async Task<(TcpForwarder Proxy, int Port)> StartProxyAsync(string host, int targetPort, int port)
+    private static async Task<TcpForwarder> StartProxyAsync(string host, int targetPort, int port)
     {
         var addresses = await Dns.GetHostAddressesAsync(host);
         var target = new IPEndPoint(addresses.First(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork), targetPort);
-        var proxy = new TcpForwarder(new IPEndPoint(IPAddress.Loopback, port), target);
-        return (proxy, proxy.Port);
+        return new TcpForwarder(new IPEndPoint(IPAddress.Loopback, port), target);
     }
 
     /// <summary>
     /// The worker as its own operating-system process (the built <c>Ingest.Worker.dll</c> beside the tests), in this test's
     /// group, database, Redis prefix and topics: a test can kill it with SIGKILL, which no in-process host allows.
     /// </summary>
-    protected WorkerProcess StartWorkerProcess() => new(new Dictionary<string, string>
+    protected WorkerProcess StartWorkerProcess()
     {
-        ["Kafka__BootstrapServers"] = kafka.BootstrapServers,
-        ["Kafka__TouchTopic"] = Topic,
-        ["Kafka__DeadLetterTopic"] = DeadLetterTopic,
-        ["ConnectionStrings__Postgres"] = Database.ConnectionString,
-        ["ConnectionStrings__Redis"] = TestEnvironment.RedisConnectionString,
-        ["Redis__KeyPrefix"] = Redis.KeyPrefix,
-        ["Worker__GroupId"] = GroupId,
-        ["Worker__SessionTimeoutMs"] = "6000",
-        ["Worker__BatchTimeoutMs"] = "20",
-        ["Urls"] = "http://127.0.0.1:0",
-    });
+        // Environment variables name configuration keys with "__" for ":"; port 0 keeps clear of a local worker's 8081.
+        var environment = WorkerSettings().ToDictionary(setting => setting.Key.Replace(":", "__", StringComparison.Ordinal), setting => setting.Value);
+        environment["Urls"] = "http://127.0.0.1:0";
+        return new WorkerProcess(environment);
+    }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace Ingest.Worker.Tests;
@@ -10,7 +9,6 @@ namespace Ingest.Worker.Tests;
 public sealed class WorkerProcess : IDisposable
 {
     private readonly Process _process;
-    private readonly ConcurrentQueue<string> _output = new();
 
     public WorkerProcess(IReadOnlyDictionary<string, string> environment)
     {
@@ -29,17 +27,13 @@ public sealed class WorkerProcess : IDisposable
         }
 
         _process = new Process { StartInfo = start };
-        _process.OutputDataReceived += (_, e) => Keep(e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        // Read and drop its output: a full pipe would block the worker.
+        _process.OutputDataReceived += static (_, _) => { };
+        _process.ErrorDataReceived += static (_, _) => { };
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
-
-    public bool HasExited => _process.HasExited;
-
-    /// <summary>The last lines the worker wrote, for a failing test's message.</summary>
-    public string RecentOutput => string.Join(Environment.NewLine, _output);
 
     /// <summary>SIGKILL, then waits until the process is gone.</summary>
     public void Kill()
@@ -56,19 +50,5 @@ public sealed class WorkerProcess : IDisposable
         }
 
         _process.Dispose();
-    }
-
-    private void Keep(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        _output.Enqueue(line);
-        while (_output.Count > 40)
-        {
-            _output.TryDequeue(out _);
-        }
     }
 }
