@@ -48,7 +48,8 @@ internal static class UtmValueCleaner
             return null;
         }
 
-        var needsWork = lowercase ? trimmed.ContainsAny(NeedsWork) : trimmed.ContainsAnyInRange('\0', '\u001f');
+        // Non-ASCII text takes the slow path too: "Émail" must be lower-cased like "ÉMAIL" (the fast check only knows ASCII).
+        var needsWork = lowercase ? trimmed.ContainsAny(NeedsWork) || !System.Text.Ascii.IsValid(trimmed) : trimmed.ContainsAnyInRange('\0', '\u001f');
         if (!needsWork && trimmed.Length == span.Length && trimmed.Length <= maxLength)
         {
             return raw;
