@@ -37,10 +37,12 @@ internal static class CallRailMapping
             UtmCampaign = Get("utm_campaign") ?? Get("campaign"),
             UtmTerm = Get("utm_term") ?? Get("keywords"),
             UtmContent = Get("utm_content"),
-            Gclid = Get("gclid"),
-            Fbclid = Get("fbclid"),
-            Msclkid = Get("msclkid"),
         };
+        foreach (var name in (ReadOnlySpan<string>)["gclid", "fbclid", "msclkid"])
+        {
+            payload.AddClickId(name, Get(name));
+        }
+
         if (resourceId is null)
         {
             return (payload, null);
@@ -174,9 +176,9 @@ internal static class GoogleAdsMapping
             UtmMedium = "cpc",
             UtmCampaign = campaign,
             UtmId = campaign,
-            Gclid = JsonText.Get(root, "gcl_id"),
             Properties = PropertyBag.From(answers),
         };
+        payload.AddClickId("gclid", JsonText.Get(root, "gcl_id"));
         if (leadId is null)
         {
             return (payload, null);
