@@ -84,9 +84,6 @@ public sealed partial class TouchProducer : IDisposable
             .Build();
     }
 
-    /// <summary>Messages handed to librdkafka and not yet acknowledged.</summary>
-    public int InFlight => _metrics.InFlight;
-
     /// <summary>
     /// Produces every record without waiting in between (the producer batches them by linger.ms) and completes once
     /// Kafka acknowledged or refused each one; the result holds one outcome per record, in order.
