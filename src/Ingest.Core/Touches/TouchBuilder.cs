@@ -85,7 +85,7 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
         };
         if (!string.IsNullOrWhiteSpace(payload.Email))
         {
-            ids.Email = payload.Email.Length <= limits.MaxIdentityLength ? IdentityNormalizer.NormalizeEmail(payload.Email) : null;
+            ids.Email = payload.Email.Length <= limits.MaxIdentityLength ? (context.IdentitiesNormalized ? payload.Email : IdentityNormalizer.NormalizeEmail(payload.Email)) : null;
             if (ids.Email is null)
             {
                 Fail("email", "invalid_email", "email is not a valid address.");
@@ -94,7 +94,7 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
 
         if (!string.IsNullOrWhiteSpace(payload.Phone))
         {
-            ids.Phone = payload.Phone.Length <= limits.MaxIdentityLength ? identities.NormalizePhone(payload.Phone) : null;
+            ids.Phone = payload.Phone.Length <= limits.MaxIdentityLength ? (context.IdentitiesNormalized ? payload.Phone : identities.NormalizePhone(payload.Phone)) : null;
             if (ids.Phone is null)
             {
                 Fail("phone", "invalid_phone", $"phone is not a possible phone number (numbers without a country code are read as {identities.DefaultRegion}).");
