@@ -101,14 +101,9 @@ public static class FormsApi
             DefaultKind = TouchKind.Form,
             Provider = new Dictionary<string, string> { ["form_id"] = formId },
         }, cancellationToken);
-        if (outcome.Rejected)
+        if (IntakeAnswers.Problem(http, outcome, producer.Value) is { } answer)
         {
-            return ProblemResponses.Validation(outcome.Errors);
-        }
-
-        if (outcome.Unavailable)
-        {
-            return TouchesApi.KafkaUnavailable(http, producer.Value, outcome.Failure);
+            return answer;
         }
 
         if (request.Headers.Accept.ToString().Contains("application/json", StringComparison.OrdinalIgnoreCase))

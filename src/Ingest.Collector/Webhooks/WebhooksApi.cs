@@ -45,14 +45,9 @@ public static class WebhooksApi
         HttpContext http, TouchIntake intake, TouchProducerOptions producer, TouchPayload payload, TouchContext context, CancellationToken cancellationToken)
     {
         var outcome = await intake.AcceptAsync(payload, context, cancellationToken);
-        if (outcome.Rejected)
+        if (IntakeAnswers.Problem(http, outcome, producer) is { } answer)
         {
-            return ProblemResponses.Validation(outcome.Errors);
-        }
-
-        if (outcome.Unavailable)
-        {
-            return TouchesApi.KafkaUnavailable(http, producer, outcome.Failure);
+            return answer;
         }
 
         return TypedResults.Ok(new WebhookAccepted("accepted", [outcome.EventId!]));

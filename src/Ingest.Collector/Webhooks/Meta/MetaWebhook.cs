@@ -83,7 +83,7 @@ public static class MetaWebhook
         if (outcomes.Any(static o => o.Unavailable))
         {
             // Meta retries for 36 hours; the derived event ids make the retry safe.
-            http.Response.Headers.RetryAfter = producer.Value.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            IntakeAnswers.SetRetryAfter(http, producer.Value);
             return TypedResults.Json(accepted with { Status = "unavailable" }, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 

@@ -60,14 +60,9 @@ public static class TwilioWebhook
         }
 
         var outcome = await intake.AcceptAsync(payload, context, cancellationToken);
-        if (outcome.Rejected)
+        if (IntakeAnswers.Problem(http, outcome, producer.Value) is { } answer)
         {
-            return ProblemResponses.Validation(outcome.Errors);
-        }
-
-        if (outcome.Unavailable)
-        {
-            return TouchesApi.KafkaUnavailable(http, producer.Value, outcome.Failure);
+            return answer;
         }
 
         return TypedResults.Content(EmptyTwiml, "text/xml", Encoding.UTF8);
