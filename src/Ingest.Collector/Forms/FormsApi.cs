@@ -101,14 +101,9 @@ public static class FormsApi
             DefaultKind = TouchKind.Form,
             Provider = new Dictionary<string, string> { ["form_id"] = formId },
         }, cancellationToken);
-        if (outcome.Rejected)
+        if (IntakeAnswers.Problem(http, outcome, producer.Value) is { } answer)
         {
-            return ProblemResponses.Validation(outcome.Errors);
-        }
-
-        if (outcome.Unavailable)
-        {
-            return TouchesApi.KafkaUnavailable(http, producer.Value, outcome.Failure);
+            return answer;
         }
 
         if (request.Headers.Accept.ToString().Contains("application/json", StringComparison.OrdinalIgnoreCase))
@@ -183,27 +178,20 @@ public static class FormsApi
             UtmTerm = Tracking("utm_term"),
             UtmContent = Tracking("utm_content"),
             UtmId = Tracking("utm_id"),
-            Gclid = Tracking("gclid"),
-            Gbraid = Tracking("gbraid"),
-            Wbraid = Tracking("wbraid"),
-            Dclid = Tracking("dclid"),
-            Msclkid = Tracking("msclkid"),
-            Fbclid = Tracking("fbclid"),
-            Ttclid = Tracking("ttclid"),
-            LiFatId = Tracking("li_fat_id"),
-            Twclid = Tracking("twclid"),
-            Sccid = Tracking("sccid"),
-            Epik = Tracking("epik"),
-            RdtCid = Tracking("rdt_cid"),
             SelfReportedSource = Field(SelfReportedFields),
         };
+        foreach (var name in ClickIds.Names)
+        {
+            payload.AddClickId(name, Tracking(name));
+        }
 
         // Everything else (name, company, message …) is kept as properties, capped in count.
         var mapped = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
         {
             "event_id", "occurred_at", "anonymous_id", "external_id", "page_url", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term",
-            "utm_content", "utm_id", "gclid", "gbraid", "wbraid", "dclid", "msclkid", "fbclid", "ttclid", "li_fat_id", "twclid", "sccid", "epik", "rdt_cid",
+            "utm_content", "utm_id",
         };
+        mapped.UnionWith(ClickIds.Names);
         mapped.UnionWith(EmailFields);
         mapped.UnionWith(PhoneFields);
         mapped.UnionWith(SelfReportedFields);

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Ingest.Collector.Touches;
 using Ingest.Core.Touches;
 using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 
 namespace Ingest.Collector.OpenApi;
 
@@ -44,8 +45,32 @@ public static class OpenApiDocumentSetup
                 schema.Examples = [JsonNode.Parse(example)!];
             }
 
+            if (context.JsonTypeInfo.Type == typeof(TouchPayload))
+            {
+                AddClickIds(schema);
+            }
+
             return Task.CompletedTask;
         });
         return options;
+    }
+
+    // Click ids reach TouchPayload as extension data (their names live in click-ids.json only): list them after utm_id.
+    private static void AddClickIds(OpenApiSchema schema)
+    {
+        var properties = new Dictionary<string, IOpenApiSchema>();
+        foreach (var (name, property) in schema.Properties ?? new Dictionary<string, IOpenApiSchema>())
+        {
+            properties[name] = property;
+            if (name == "utm_id")
+            {
+                foreach (var clickId in ClickIds.Names)
+                {
+                    properties[clickId] = new OpenApiSchema { Type = JsonSchemaType.Null | JsonSchemaType.String };
+                }
+            }
+        }
+
+        schema.Properties = properties;
     }
 }

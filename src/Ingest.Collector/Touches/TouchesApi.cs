@@ -65,14 +65,9 @@ public static class TouchesApi
         }
 
         var outcome = await intake.AcceptAsync(payload!, new TouchContext { Door = Door, ReceivedAt = intake.Time.GetUtcNow() }, cancellationToken);
-        if (outcome.Rejected)
+        if (IntakeAnswers.Problem(http, outcome, producer.Value) is { } answer)
         {
-            return ProblemResponses.Validation(outcome.Errors);
-        }
-
-        if (outcome.Unavailable)
-        {
-            return KafkaUnavailable(http, producer.Value, outcome.Failure);
+            return answer;
         }
 
         return TypedResults.Accepted((string?)null, new TouchAccepted(outcome.EventId!, "accepted"));
@@ -127,7 +122,7 @@ public static class TouchesApi
         if (unavailable > 0)
         {
             // Accepted items stay accepted; the client retries only the unavailable ones, with the same event ids.
-            http.Response.Headers.RetryAfter = producer.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            IntakeAnswers.SetRetryAfter(http, producer.Value);
             return TypedResults.Json(body, CollectorJsonContext.Default.BatchResult, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
@@ -192,15 +187,5 @@ public static class TouchesApi
         }
 
         return batch ?? throw new JsonException("The body must hold a 'touches' array.", "$.touches", null, null);
-    }
-
-    /// <summary>503 with Retry-After: the client retries with the same event_id and nothing is stored twice.</summary>
-    public static ProblemHttpResult KafkaUnavailable(HttpContext http, TouchProducerOptions options, DeliveryFailure failure)
-    {
-        http.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var detail = failure == DeliveryFailure.QueueFull
-            ? "The collector's Kafka queue is full; retry shortly with the same event_id."
-            : "Kafka did not acknowledge the write in time; retry with the same event_id.";
-        return ProblemResponses.Problem(StatusCodes.Status503ServiceUnavailable, ProblemTypes.KafkaUnavailable, detail);
     }
 }

@@ -18,4 +18,5 @@ namespace Ingest.Core.Serialization;
 [JsonSerializable(typeof(TouchRecord))]
 [JsonSerializable(typeof(GovernanceResult))]
 [JsonSerializable(typeof(GovernanceViolation))]
+[JsonSerializable(typeof(string[]))]
 public sealed partial class IngestJsonContext : JsonSerializerContext;

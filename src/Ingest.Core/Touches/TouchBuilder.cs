@@ -30,10 +30,6 @@ public readonly record struct TouchBuildResult(TouchRecord? Record, IReadOnlyLis
 /// <summary>Validates a payload, normalizes its identities and runs governance: everything between parsing and Kafka.</summary>
 public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormalizer identities, TouchLimits limits)
 {
-    // Click-id fields in the order of TouchPayload; governance applies the network precedence.
-    private static readonly string[] ClickIdNames =
-        ["gclid", "gbraid", "wbraid", "dclid", "msclkid", "fbclid", "ttclid", "li_fat_id", "twclid", "ScCid", "epik", "rdt_cid", "yclid"];
-
     public TouchBuildResult Build(TouchPayload payload, TouchContext context)
     {
         List<FieldError>? errors = null;
@@ -89,7 +85,7 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
         };
         if (!string.IsNullOrWhiteSpace(payload.Email))
         {
-            ids.Email = payload.Email.Length <= limits.MaxIdentityLength ? IdentityNormalizer.NormalizeEmail(payload.Email) : null;
+            ids.Email = payload.Email.Length <= limits.MaxIdentityLength ? (context.IdentitiesNormalized ? payload.Email : IdentityNormalizer.NormalizeEmail(payload.Email)) : null;
             if (ids.Email is null)
             {
                 Fail("email", "invalid_email", "email is not a valid address.");
@@ -98,7 +94,7 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
 
         if (!string.IsNullOrWhiteSpace(payload.Phone))
         {
-            ids.Phone = payload.Phone.Length <= limits.MaxIdentityLength ? identities.NormalizePhone(payload.Phone) : null;
+            ids.Phone = payload.Phone.Length <= limits.MaxIdentityLength ? (context.IdentitiesNormalized ? payload.Phone : identities.NormalizePhone(payload.Phone)) : null;
             if (ids.Phone is null)
             {
                 Fail("phone", "invalid_phone", $"phone is not a possible phone number (numbers without a country code are read as {identities.DefaultRegion}).");
@@ -191,44 +187,22 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
     public static string PartitionKey(TouchRecord record) =>
         record.Identities.StrongestKey() ?? (record.Attribution.ClickId is { } click ? "click:" + click : "event:" + record.EventId);
 
-    private static Dictionary<string, string>? CollectClickIds(TouchPayload p)
+    private static Dictionary<string, string>? CollectClickIds(TouchPayload payload)
     {
         Dictionary<string, string>? found = null;
-        Add("gclid", p.Gclid);
-        Add("gbraid", p.Gbraid);
-        Add("wbraid", p.Wbraid);
-        Add("dclid", p.Dclid);
-        Add("msclkid", p.Msclkid);
-        Add("fbclid", p.Fbclid);
-        Add("ttclid", p.Ttclid);
-        Add("li_fat_id", p.LiFatId);
-        Add("twclid", p.Twclid);
-        Add("ScCid", p.Sccid);
-        Add("epik", p.Epik);
-        Add("rdt_cid", p.RdtCid);
-        Add("yclid", p.Yclid);
-        if (p.Unknown is { } unknown)
+        if (payload.ClickIds is { } sent)
         {
-            foreach (var (name, value) in unknown)
+            foreach (var (name, value) in sent)
             {
-                var known = Array.Find(ClickIdNames, n => n.Equals(name, StringComparison.OrdinalIgnoreCase));
-                if (known is not null && value.ValueKind == JsonValueKind.String)
+                // Click ids are case-sensitive: stored verbatim, only surrounding whitespace dropped.
+                if (!string.IsNullOrWhiteSpace(value))
                 {
-                    Add(known, value.GetString());
+                    (found ??= new Dictionary<string, string>(StringComparer.Ordinal))[name] = value.Trim();
                 }
             }
         }
 
         return found;
-
-        void Add(string name, string? value)
-        {
-            // Click ids are case-sensitive: stored verbatim, only surrounding whitespace dropped.
-            if (!string.IsNullOrWhiteSpace(value))
-            {
-                (found ??= new Dictionary<string, string>(StringComparer.Ordinal)).TryAdd(name, value.Trim());
-            }
-        }
     }
 
     private static readonly string[] Rfc3339Formats =

@@ -14,6 +14,12 @@ public sealed class TouchContext
     /// <summary>Event id derived from the provider's own id; wins over a random one, loses to an explicit <c>event_id</c>.</summary>
     public string? DerivedEventId { get; init; }
 
+    /// <summary>
+    /// The door already normalized <c>email</c> and <c>phone</c> (webhook mappings must, to choose between identities),
+    /// so they are taken as given rather than parsed a second time.
+    /// </summary>
+    public bool IdentitiesNormalized { get; init; }
+
     public Dictionary<string, string>? Provider { get; init; }
     public bool IsTest { get; init; }
     public bool AwaitingEnrichment { get; init; }

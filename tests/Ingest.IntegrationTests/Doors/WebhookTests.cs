@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Ingest.Collector.Webhooks;
+using Ingest.Collector.Webhooks.CallRail;
 
 namespace Ingest.IntegrationTests.Doors;
 
@@ -21,8 +21,8 @@ public sealed class WebhookTests(DoorsHost host) : IClassFixture<DoorsHost>
     public void CallRailSignature_PublishedVector_Verifies()
     {
         var body = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Samples", "callrail-published-vector-body.json"));
-        Assert.True(WebhookSignatures.CallRailValid([DoorsHost.CallRailKey], body, "UZAHbUdfm3GqL7qzilGozGzWV64="));
-        Assert.False(WebhookSignatures.CallRailValid(["another-key"], body, "UZAHbUdfm3GqL7qzilGozGzWV64="));
+        Assert.True(CallRailSignature.IsValid([DoorsHost.CallRailKey], body, "UZAHbUdfm3GqL7qzilGozGzWV64="));
+        Assert.False(CallRailSignature.IsValid(["another-key"], body, "UZAHbUdfm3GqL7qzilGozGzWV64="));
     }
 
     [Fact]
@@ -32,9 +32,9 @@ public sealed class WebhookTests(DoorsHost host) : IClassFixture<DoorsHost>
         {
             ["CallSid"] = ["CA1234567890ABCDE"], ["Caller"] = ["+12349013030"], ["Digits"] = ["1234"], ["From"] = ["+12349013030"], ["To"] = ["+18005551212"],
         };
-        Assert.True(WebhookSignatures.TwilioValid("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", parameters, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
-        Assert.True(WebhookSignatures.TwilioValid("12345", "https://mycompany.com:443/myapp.php?foo=1&bar=2", parameters, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
-        Assert.False(WebhookSignatures.TwilioValid("54321", "https://mycompany.com/myapp.php?foo=1&bar=2", parameters, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
+        Assert.True(Ingest.Collector.Webhooks.Twilio.TwilioSignature.IsValid("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", parameters, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
+        Assert.True(Ingest.Collector.Webhooks.Twilio.TwilioSignature.IsValid("12345", "https://mycompany.com:443/myapp.php?foo=1&bar=2", parameters, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
+        Assert.False(Ingest.Collector.Webhooks.Twilio.TwilioSignature.IsValid("54321", "https://mycompany.com/myapp.php?foo=1&bar=2", parameters, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
     }
 
     [Fact]
