@@ -66,7 +66,7 @@ public static class ReferrerClasses
 }
 
 /// <summary>Rules compiled for the hot path: frozen, case-insensitive lookups that accept spans.</summary>
-public sealed class GovernanceRules
+public sealed record GovernanceRules
 {
     private GovernanceRules() { }
 
@@ -245,12 +245,7 @@ public sealed class GovernanceRules
             throw new GovernanceRulesException($"Governance:Taxonomy: '{taxonomy}' must be b2b or ga4.");
         }
 
-        return t == Taxonomy ? this : new GovernanceRules
-        {
-            Version = Version, MaxValueLength = MaxValueLength, Taxonomy = t, SourceAliases = SourceAliases, MediumAliases = MediumAliases,
-            ApprovedMediums = ApprovedMediums, CampaignPattern = CampaignPattern, RequiredParameters = RequiredParameters, ClickIds = ClickIds,
-            ReferrerDomains = ReferrerDomains, ReferrerWildcards = ReferrerWildcards, Channels = Channels, Ga4Sources = Ga4Sources,
-        };
+        return t == Taxonomy ? this : this with { Taxonomy = t };
     }
 }
 
