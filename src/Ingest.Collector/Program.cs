@@ -16,6 +16,7 @@ using Ingest.Core.Touches;
 using Ingest.ServiceDefaults;
 using Ingest.Storage;
 using Ingest.Storage.Leads;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.AddServiceDefaults();
@@ -43,6 +44,11 @@ builder.Services.AddSingleton(new IdentityNormalizer(builder.Configuration["Coll
 builder.Services.AddSingleton(builder.Configuration.GetSection("Collector:Limits").Get<TouchLimits>() ?? new TouchLimits());
 builder.Services.AddGovernance(builder.Configuration);
 builder.Services.AddOptions<WebhookOptions>().BindConfiguration("Webhooks");
+builder.Services.AddOptions<FormsOptions>().Configure(o => builder.Configuration.GetSection(FormsOptions.Section).Bind(o.Forms)).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<FormsOptions>, FormsOptionsValidator>();
+builder.Services.AddOptions<FormRateLimitOptions>().BindConfiguration(FormRateLimitOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<FormRateLimitOptions>, FormRateLimitOptionsValidator>();
+builder.Services.AddSingleton<FormRateLimiter>();
 builder.Services.AddSingleton<TouchBuilder>();
 builder.Services.AddSingleton<TouchIntake>();
 

@@ -10,12 +10,13 @@ namespace Ingest.Collector.Forms;
 
 /// <summary>
 /// <c>POST /v1/forms/{formId}</c>: plain HTML form posts from browsers (no API key; the form must be configured under
-/// <c>Forms:{formId}</c>, and its <c>AllowedOrigins</c>, when set, are enforced). Answers 303 to the thank-you page, or
-/// JSON when the client asks for it.
+/// <c>Forms:{formId}</c>, and its <c>AllowedOrigins</c>, when set, are enforced; rate limited per client address and per
+/// form). Answers 303 to the thank-you page, or JSON when the client asks for it.
 /// </summary>
 public static class FormsApi
 {
     public const int MaxFormBytes = 64 * 1024;
+    internal const string Door = "form";
 
     private static readonly string[] EmailFields = ["email", "e-mail", "email_address", "emailaddress", "your-email", "work_email"];
     private static readonly string[] PhoneFields = ["phone", "tel", "telephone", "phone_number", "phonenumber", "mobile", "your-phone"];
@@ -36,24 +37,26 @@ public static class FormsApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .AddEndpointFilter(static (context, next) => context.HttpContext.RequestServices.GetRequiredService<FormRateLimiter>().InvokeAsync(context, next))
             .DisableAntiforgery();
         return app;
     }
 
     public static async Task<Results<Accepted<TouchAccepted>, StatusCodeHttpResult, ContentHttpResult, ProblemHttpResult>> PostForm(
-        string formId, HttpContext http, TouchIntake intake, IConfiguration configuration, IOptions<TouchProducerOptions> producer, CancellationToken cancellationToken)
+        string formId, HttpContext http, TouchIntake intake, IOptions<FormsOptions> forms, IOptions<TouchProducerOptions> producer, CancellationToken cancellationToken)
     {
-        var settings = configuration.GetSection("Forms").GetSection(formId);
-        if (!settings.Exists())
+        // The id is only ever a dictionary key, never a configuration path: a crafted id cannot reach another setting.
+        if (!FormsOptions.IsFormId(formId) || !forms.Value.Forms.TryGetValue(formId, out var settings))
         {
             return ProblemResponses.Problem(StatusCodes.Status404NotFound, ProblemTypes.NotFound, "No form is configured with this id.", "formId");
         }
 
         var request = http.Request;
-        var allowed = settings.GetSection("AllowedOrigins").Get<string[]>() ?? [];
+        var allowed = settings.AllowedOrigins;
         var origin = Origin(request);
-        if (allowed.Length > 0 && (origin is null || !allowed.Any(a => a.TrimEnd('/').Equals(origin, StringComparison.OrdinalIgnoreCase))))
+        if (allowed.Count > 0 && (origin is null || !allowed.Any(a => a.TrimEnd('/').Equals(origin, StringComparison.OrdinalIgnoreCase))))
         {
             return ProblemResponses.Problem(StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "This form may not be posted from this origin.", "Origin");
         }
@@ -96,7 +99,7 @@ public static class FormsApi
         var payload = Map(form, request.Headers.Referer.ToString());
         var outcome = await intake.AcceptAsync(payload, new TouchContext
         {
-            Door = "form",
+            Door = Door,
             ReceivedAt = intake.Time.GetUtcNow(),
             DefaultKind = TouchKind.Form,
             Provider = new Dictionary<string, string> { ["form_id"] = formId },
@@ -111,7 +114,7 @@ public static class FormsApi
             return TypedResults.Accepted((string?)null, new TouchAccepted(outcome.EventId!, "accepted"));
         }
 
-        var redirect = settings["RedirectUrl"] ?? (Uri.TryCreate(request.Headers.Referer.ToString(), UriKind.Absolute, out var back) ? back.ToString() : null);
+        var redirect = settings.RedirectUrl ?? (Uri.TryCreate(request.Headers.Referer.ToString(), UriKind.Absolute, out var back) ? back.ToString() : null);
         if (redirect is null)
         {
             return TypedResults.Content("<!doctype html><title>Thank you</title><p>Thank you, we received your message.</p>", "text/html");

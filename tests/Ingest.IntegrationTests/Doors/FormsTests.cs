@@ -90,6 +90,19 @@ public sealed class FormsTests(DoorsHost host) : IClassFixture<DoorsHost>
         await TouchesApiTests.AssertProblem(await client.SendAsync(Post("nope", new() { ["email"] = "a@b.co" })), HttpStatusCode.NotFound, "not-found");
     }
 
+    [Theory]
+    [InlineData("contact%3AAllowedOrigins")]
+    [InlineData("contact%3ARedirectUrl")]
+    [InlineData("CONTACT")]
+    public async Task HtmlForm_FormIdNotAConfiguredToken_Returns404ProblemAndProducesNothing(string formId)
+    {
+        using var client = host.CreateClient();
+        var eventId = Guid.NewGuid().ToString();
+        var response = await client.SendAsync(Post(formId, new() { ["event_id"] = eventId, ["email"] = "evil@example.com" }, origin: "https://evil.example", json: true));
+        await TouchesApiTests.AssertProblem(response, HttpStatusCode.NotFound, "not-found");
+        Assert.Throws<InvalidOperationException>(() => host.Kafka.FindEvent(host.Topic, eventId, TimeSpan.FromSeconds(1)));
+    }
+
     [Fact]
     public async Task HtmlForm_OtherOrigin_Returns403Problem()
     {
