@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Load scenarios, each bounded in time and count, against 127.0.0.1 only.
-#   load-tests/run.sh collector   single touches: bare-Kestrel ceiling vs the collector into Kafka, alternately
-#   load-tests/run.sh batch       POST /v1/touches/batch, 100 touches per request
+#   load-tests/run.sh collector   single touches: bare-Kestrel and Kestrel→Kafka ceilings vs the collector, alternately
+#   load-tests/run.sh batch       POST /v1/touches/batch, 100 touches per request, vs the broker's produce ceiling
 #   load-tests/run.sh pipeline    COPY ceiling, then a fixed number of touches through collector → Kafka → worker → Postgres
-# Settings: DURATION (s, default 20), CONNECTIONS (64), ROUNDS (2), TOUCHES (pipeline, 300000), RATE (paced run, 5000/s),
+# Settings: DURATION (s, default 20), CONNECTIONS (64), ROUNDS (2), CEILING_RECORDS (batch, 200000), TOUCHES (pipeline, 300000), RATE (paced run, 5000/s),
 #           PHASES (pipeline: any of worker,pipeline,paced; default all), WARMUP_TOUCHES (30000),
 #           PACED_WARMUP_SECONDS (10; paced-only runs).
 set -euo pipefail
@@ -80,31 +80,42 @@ rate() { awk -v r="$(field "$1" requests)" -v d="$(field "$1" duration_us)" -v m
 
 case "$scenario" in
 collector)
-  CEILING_URL=http://127.0.0.1:8090
+  # Two ceilings in the same run: bare Kestrel (read the body, 202) and bare Kestrel → Kafka with the collector's
+  # producer settings (202 after the delivery report: the limit for "ack after Kafka" on this machine).
+  CEILING_URL=http://127.0.0.1:8090 KAFKA_CEILING_URL=http://127.0.0.1:8092
   ASPNETCORE_URLS=$CEILING_URL start load-tests/Ingest.LoadTests.Ceiling Ingest.LoadTests.Ceiling
+  start load-tests/Ingest.LoadTests.KafkaCeiling Ingest.LoadTests.KafkaCeiling --urls "$KAFKA_CEILING_URL"
   wait_port 8090
+  wait_port 8092
   log "Warm-up ${WARMUP}s each…"
   run_wrk "$CEILING_URL/v1/touches" touches.lua "$WARMUP" warm-ceiling >/dev/null
+  run_wrk "$KAFKA_CEILING_URL/v1/touches" touches.lua "$WARMUP" warm-kafka-ceiling >/dev/null
   run_wrk http://127.0.0.1:8080/v1/touches touches.lua "$WARMUP" warm-collector >/dev/null
-  best_c=0 best_x=0 p50=0 p99=0 errors=0
+  best_c=0 best_k=0 best_x=0 p50=0 p99=0 errors=0
   for round in $(seq 1 "$ROUNDS"); do
     c=$(run_wrk "$CEILING_URL/v1/touches" touches.lua "$DURATION" "ceiling-$round")
+    k=$(run_wrk "$KAFKA_CEILING_URL/v1/touches" touches.lua "$DURATION" "kafka-ceiling-$round")
     x=$(run_wrk http://127.0.0.1:8080/v1/touches touches.lua "$DURATION" "collector-$round")
-    rc=$(rate "$c") rx=$(rate "$x")
-    log "round $round: ceiling ${rc}/s, collector ${rx}/s (p99 $(field "$x" p99_us) µs)"
+    rc=$(rate "$c") rk=$(rate "$k") rx=$(rate "$x")
+    log "round $round: ceiling ${rc}/s, kafka ceiling ${rk}/s (non-2xx $(field "$k" non2xx)), collector ${rx}/s (p99 $(field "$x" p99_us) µs)"
     [ "$rc" -gt "$best_c" ] && best_c=$rc
+    [ "$rk" -gt "$best_k" ] && best_k=$rk
     if [ "$rx" -gt "$best_x" ]; then best_x=$rx; p50=$(field "$x" p50_us); p99=$(field "$x" p99_us); fi
     errors=$((errors + $(field "$x" non2xx) + $(field "$x" socket_errors)))
   done
-  awk -v x="$best_x" -v c="$best_c" -v p50="$p50" -v p99="$p99" -v e="$errors" \
-    'BEGIN { printf "collector: touches/s=%d ceiling/s=%d ratio=%.2f p50_ms=%.2f p99_ms=%.2f errors=%d\n", x, c, x / c, p50 / 1000, p99 / 1000, e }'
+  awk -v x="$best_x" -v c="$best_c" -v k="$best_k" -v p50="$p50" -v p99="$p99" -v e="$errors" \
+    'BEGIN { printf "collector: touches/s=%d ceiling/s=%d ratio=%.2f kafka_ceiling/s=%d kafka_ratio=%.2f p50_ms=%.2f p99_ms=%.2f errors=%d\n", x, c, x / c, k, x / k, p50 / 1000, p99 / 1000, e }'
   ;;
 batch)
   log "Warm-up ${WARMUP}s…"
   run_wrk http://127.0.0.1:8080/v1/touches/batch batch.lua "$WARMUP" warm-batch >/dev/null
   out=$(run_wrk http://127.0.0.1:8080/v1/touches/batch batch.lua "$DURATION" batch)
-  awk -v t="$(rate "$out" 100)" -v p99="$(field "$out" p99_us)" -v e="$(( $(field "$out" non2xx) + $(field "$out" socket_errors) ))" \
-    'BEGIN { printf "batch: touches/s=%d p99_ms=%.2f errors=%d\n", t, p99 / 1000, e }'
+  # The broker's own ceiling for such records, same run: an in-process producer with the collector's settings.
+  log "Produce ceiling (best of 3 × ${CEILING_RECORDS:-200000} records)…"
+  produce=$(cd "$(bin load-tests/Ingest.LoadTests.Pipeline)" && dotnet Ingest.LoadTests.Pipeline.dll produce-ceiling \
+    --touches "${CEILING_RECORDS:-200000}" --kafka "${Kafka__BootstrapServers:-127.0.0.1:29092}" | sed -n 's/^produce_ceiling\/s=//p')
+  awk -v t="$(rate "$out" 100)" -v c="$produce" -v p99="$(field "$out" p99_us)" -v e="$(( $(field "$out" non2xx) + $(field "$out" socket_errors) ))" \
+    'BEGIN { printf "batch: touches/s=%d produce_ceiling/s=%d ratio=%.2f p99_ms=%.2f errors=%d\n", t, c, t / c, p99 / 1000, e }'
   ;;
 pipeline)
   (cd "$(bin load-tests/Ingest.LoadTests.Pipeline)" && dotnet Ingest.LoadTests.Pipeline.dll \

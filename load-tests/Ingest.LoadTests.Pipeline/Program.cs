@@ -11,6 +11,14 @@ using Npgsql;
 //  4. a paced phase measuring acceptance-to-visibility lag (commit timestamp − received_at).
 // Every acknowledged event id must be stored exactly once.
 var options = PipelineOptions.Parse(args);
+if (args.FirstOrDefault() == "produce-ceiling")
+{
+    // load-tests/run.sh batch: the broker's own ceiling for the records the batch scenario sends.
+    var perRound = options.Touches;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"produce_ceiling/s={ProduceCeiling.Measure(options.Kafka, options.Topic, perRound):F0}"));
+    return;
+}
+
 var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
     ?? "Host=127.0.0.1;Port=55432;Username=ingest;Password=ingest;Database=ingest";
 await using var db = NpgsqlDataSource.Create(connectionString);

@@ -23,8 +23,6 @@ public sealed class CollectorMetrics
         meter.CreateObservableGauge("ingest.kafka.queue.depth", () => Volatile.Read(ref _inFlight), "{message}", "Messages awaiting Kafka acknowledgement");
     }
 
-    public int InFlight => Volatile.Read(ref _inFlight);
-
     public void Accepted(string door) => _accepted.Add(1, new KeyValuePair<string, object?>("door", door));
 
     public void Rejected(string door, string reason) =>

@@ -8,14 +8,20 @@ namespace Ingest.Storage;
 /// <summary>Registers the one <see cref="NpgsqlDataSource"/> per process and the migrator.</summary>
 public static class StorageServiceCollectionExtensions
 {
-    /// <summary>Default local connection string (<c>./run.sh</c> Postgres).</summary>
-    public const string DefaultConnectionString = "Host=127.0.0.1;Port=55432;Username=ingest;Password=ingest;Database=ingest";
+    /// <summary>The configuration name of the Postgres connection string (<c>ConnectionStrings__Postgres</c>).</summary>
+    public const string ConnectionStringName = "Postgres";
 
     public static IServiceCollection AddIngestStorage(this IServiceCollection services, IConfiguration configuration)
     {
-        var connectionString = configuration.GetConnectionString("Postgres") ?? DefaultConnectionString;
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(ConnectionString(configuration)).Build());
         services.AddSingleton<DatabaseMigrator>();
         return services;
     }
+
+    // No built-in fallback: local defaults come from run.sh and appsettings, a deployment must say where its database is.
+    private static string ConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString(ConnectionStringName) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException(
+                $"ConnectionStrings:{ConnectionStringName} is not set: give the Postgres connection string (environment variable ConnectionStrings__{ConnectionStringName}).");
 }

@@ -124,6 +124,50 @@ public sealed class PipelineTests(PipelineHost host) : IClassFixture<PipelineHos
         Assert.Equal(Counts(("Direct", 1), ("Paid Search", 1), ("Referral", 1)), Counts(ga4));
     }
 
+    [Fact]
+    public async Task LeadTimeline_PagedByLimitAndCursor_OldestFirst_FirstAndLatestOnEveryPage()
+    {
+        using var writer = host.CreateClient(CollectorHost.WriteKey);
+        using var reader = host.CreateClient(CollectorHost.ReadKey);
+        // Sent newest first: the timeline orders by occurred_at, not by arrival. t-3 and t-4 share a time (event id breaks the tie).
+        (string Id, string At)[] touches = [("t-5", "2026-11-05"), ("t-4", "2026-11-03"), ("t-3", "2026-11-03"), ("t-2", "2026-11-02"), ("t-1", "2026-11-01")];
+        foreach (var (id, at) in touches)
+        {
+            var body = $$"""{"event_id":"page-{{id}}","kind":"form","email":"pages@example.com","occurred_at":"{{at}}T10:00:00Z"}""";
+            Assert.Equal(HttpStatusCode.Accepted, (await writer.PostAsync("/v1/touches", Json(body))).StatusCode);
+        }
+
+        await WaitForTouchCount(reader, "email=pages@example.com", 5);
+        var seen = new List<string>();
+        string? cursor = null;
+        int[] expectedSizes = [2, 2, 1];
+        foreach (var size in expectedSizes)
+        {
+            var page = await reader.GetFromJsonAsync<JsonElement>("/v1/leads?email=pages@example.com&limit=2" + (cursor is null ? "" : "&cursor=" + cursor));
+            var ids = page.GetProperty("touches").EnumerateArray().Select(t => t.GetProperty("event_id").GetString()!).ToList();
+            Assert.Equal(size, ids.Count);
+            seen.AddRange(ids);
+            Assert.Equal("page-t-1", page.GetProperty("first_touch").GetProperty("event_id").GetString());
+            Assert.Equal("page-t-5", page.GetProperty("latest_touch").GetProperty("event_id").GetString());
+            Assert.Equal(5, page.GetProperty("touch_count").GetInt32());
+            cursor = page.TryGetProperty("next_cursor", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
+        }
+
+        Assert.Null(cursor);
+        Assert.Equal(["page-t-1", "page-t-2", "page-t-3", "page-t-4", "page-t-5"], seen);
+
+        var whole = await reader.GetFromJsonAsync<JsonElement>("/v1/leads?email=pages@example.com");
+        Assert.Equal(5, whole.GetProperty("touches").GetArrayLength());
+
+        foreach (var (query, field) in new[] { ("limit=0", "limit"), ("limit=1001", "limit"), ("cursor=not-a-cursor", "cursor"), ("cursor=MTIzOg", "cursor") })
+        {
+            var bad = await reader.GetAsync("/v1/leads?email=pages@example.com&" + query);
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(field, (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+        }
+    }
+
     private static async Task WaitForTouchCount(HttpClient reader, string query, int count)
     {
         for (var i = 0; i < 150; i++)

@@ -61,31 +61,35 @@ public sealed partial class TouchProducer : IDisposable
         _topic = kafka.Value.TouchTopic;
         _metrics = metrics;
         _logger = logger;
-        var config = new ProducerConfig
-        {
-            BootstrapServers = kafka.Value.BootstrapServers,
-            Acks = Acks.All,
-            EnableIdempotence = true,
-            LingerMs = options.Value.LingerMs,
-            MessageTimeoutMs = options.Value.AckTimeoutMs,
-            QueueBufferingMaxMessages = options.Value.MaxQueuedMessages,
-            SocketNagleDisable = true,
-            CompressionType = CompressionType.Lz4,
-            // Delivery reports carry only what we read: the status.
-            DeliveryReportFields = "status",
-        };
-        foreach (var (key, value) in kafka.Value.Client)
-        {
-            config.Set(key, value);
-        }
-
+        var config = CreateConfig(kafka.Value, options.Value);
         _producer = new ProducerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, error) => LogKafkaError(_logger, error.Code, error.Reason, error.IsFatal))
             .Build();
     }
 
-    /// <summary>Messages handed to librdkafka and not yet acknowledged.</summary>
-    public int InFlight => _metrics.InFlight;
+    /// <summary>The producer's librdkafka settings (also used by the load tests' Kafka ceiling, so both produce alike).</summary>
+    public static ProducerConfig CreateConfig(KafkaOptions kafka, TouchProducerOptions options)
+    {
+        var config = new ProducerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            Acks = Acks.All,
+            EnableIdempotence = true,
+            LingerMs = options.LingerMs,
+            MessageTimeoutMs = options.AckTimeoutMs,
+            QueueBufferingMaxMessages = options.MaxQueuedMessages,
+            SocketNagleDisable = true,
+            CompressionType = CompressionType.Lz4,
+            // Delivery reports carry only what we read: the status.
+            DeliveryReportFields = "status",
+        };
+        foreach (var (key, value) in kafka.Client)
+        {
+            config.Set(key, value);
+        }
+
+        return config;
+    }
 
     /// <summary>
     /// Produces every record without waiting in between (the producer batches them by linger.ms) and completes once

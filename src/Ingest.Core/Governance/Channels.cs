@@ -19,9 +19,6 @@ public static class Channels
         public const string Offline = "offline";
         public const string Direct = "direct";
         public const string Other = "other";
-
-        public static readonly string[] All =
-            [PaidSearch, PaidSocial, Display, AiSearch, OrganicSearch, OrganicSocial, Email, Events, Partner, Referral, Offline, Direct, Other];
     }
 
     /// <summary>Google Analytics 4 default channel group, with Google's names.</summary>
@@ -46,10 +43,6 @@ public static class Channels
         public const string Sms = "SMS";
         public const string MobilePush = "Mobile Push Notifications";
         public const string Unassigned = "Unassigned";
-
-        public static readonly string[] All =
-            [Direct, CrossNetwork, PaidShopping, PaidSearch, PaidSocial, PaidVideo, Display, PaidOther, OrganicShopping, OrganicSocial,
-             OrganicVideo, OrganicSearch, Referral, Email, Affiliates, Audio, Sms, MobilePush, Unassigned];
     }
 }
 

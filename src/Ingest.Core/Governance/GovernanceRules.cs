@@ -69,7 +69,7 @@ public static class ReferrerClasses
 }
 
 /// <summary>Rules compiled for the hot path: frozen, case-insensitive lookups that accept spans.</summary>
-public sealed class GovernanceRules
+public sealed record GovernanceRules
 {
     private GovernanceRules() { }
 
@@ -269,13 +269,7 @@ public sealed class GovernanceRules
             throw new GovernanceRulesException($"Governance:Taxonomy: '{taxonomy}' must be b2b or ga4.");
         }
 
-        return t == Taxonomy ? this : new GovernanceRules
-        {
-            Version = Version, MaxValueLength = MaxValueLength, Taxonomy = t, SourceAliases = SourceAliases, MediumAliases = MediumAliases,
-            ApprovedMediums = ApprovedMediums, CampaignPattern = CampaignPattern, RequiredParameters = RequiredParameters, ClickIds = ClickIds,
-            ReferrerDomains = ReferrerDomains, ReferrerWildcards = ReferrerWildcards, Channels = Channels, Ga4Sources = Ga4Sources,
-            BotUserAgents = BotUserAgents,
-        };
+        return t == Taxonomy ? this : this with { Taxonomy = t };
     }
 }
 

@@ -1,4 +1,5 @@
 using Dapper;
+using Ingest.Core.Governance;
 using Npgsql;
 
 namespace Ingest.Storage.Leads;
@@ -11,10 +12,60 @@ public sealed record TouchSummary(
 /// <summary>One identity key of a lead.</summary>
 public sealed record LeadIdentity(string Kind, string Value);
 
-/// <summary>A lead with its original and latest source and its timeline (oldest first, newest last).</summary>
+/// <summary>
+/// A lead with its original and latest source and one page of its timeline (oldest first, newest last);
+/// <see cref="NextCursor"/> asks for the page after it, null on the last page.
+/// </summary>
 public sealed record LeadView(
     Guid LeadId, DateTimeOffset CreatedAt, int TouchCount, TouchSummary? FirstTouch, TouchSummary? LatestTouch,
-    IReadOnlyList<LeadIdentity> Identities, IReadOnlyList<Guid> MergedLeadIds, IReadOnlyList<TouchSummary> Touches);
+    IReadOnlyList<LeadIdentity> Identities, IReadOnlyList<Guid> MergedLeadIds, IReadOnlyList<TouchSummary> Touches, string? NextCursor);
+
+/// <summary>Which page of a lead's timeline to read: at most <see cref="Limit"/> touches after <see cref="After"/> (null: from the oldest).</summary>
+public sealed record TimelinePage(int Limit, TimelineCursor? After = null)
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+
+    /// <summary>The first page with the default size.</summary>
+    public static TimelinePage First { get; } = new(DefaultLimit);
+}
+
+/// <summary>A position in a timeline: the last touch a page returned, as an opaque URL-safe token.</summary>
+public readonly record struct TimelineCursor(DateTimeOffset OccurredAt, string EventId)
+{
+    public override string ToString() =>
+        System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes($"{OccurredAt.UtcTicks}:{EventId}"));
+
+    /// <summary>Reads a token made by <see cref="ToString"/>; false for anything else.</summary>
+    public static bool TryParse(string? token, out TimelineCursor cursor)
+    {
+        cursor = default;
+        if (string.IsNullOrEmpty(token) || token.Length > 1024 || !System.Buffers.Text.Base64Url.IsValid(token))
+        {
+            return false;
+        }
+
+        string text;
+        try
+        {
+            text = System.Text.Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(token));
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || colon == text.Length - 1 || !long.TryParse(text.AsSpan(0, colon), System.Globalization.NumberStyles.None, null, out var ticks)
+            || ticks > DateTimeOffset.MaxValue.UtcTicks)
+        {
+            return false;
+        }
+
+        cursor = new TimelineCursor(new DateTimeOffset(ticks, TimeSpan.Zero), text[(colon + 1)..]);
+        return true;
+    }
+}
 
 /// <summary>Leads per channel for one period.</summary>
 public sealed record ChannelCount(string Channel, long Leads, double Share);
@@ -36,33 +87,58 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
             new { kind, value }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>The lead (a merged id answers with its survivor), or null.</summary>
-    public async Task<LeadView?> GetLeadAsync(Guid leadId, CancellationToken cancellationToken)
+    private const string TouchColumns =
+        "t.event_id, t.kind, t.occurred_at, t.channel, t.ga4_channel, t.source, t.medium, t.campaign, t.click_id, t.click_network, t.landing_page, t.referrer, t.violation_count";
+
+    // Every statement resolves a merged id to its survivor itself, so the batch needs no second round trip.
+    private const string Survivor = "(select coalesce(merged_into, lead_id) from leads where lead_id = @leadId)";
+
+    /// <summary>
+    /// The lead (a merged id answers with its survivor) with one page of its timeline, or null. One batch of statements
+    /// in one repeatable-read transaction: the lead, its identities, merges, first/latest touch and page agree.
+    /// </summary>
+    public async Task<LeadView?> GetLeadAsync(Guid leadId, TimelinePage page, CancellationToken cancellationToken)
     {
+        var after = page.After is not null ? "and (t.occurred_at, t.event_id) > (@afterAt, @afterId)" : "";
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var survivor = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
-            "select coalesce(merged_into, lead_id) from leads where lead_id = @leadId", new { leadId }, cancellationToken: cancellationToken));
-        if (survivor is not { } id)
+        await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        LeadView? view;
+        await using (var results = await connection.QueryMultipleAsync(new CommandDefinition($"""
+            select lead_id, created_at, touch_count, first_event_id, latest_event_id from leads where lead_id = {Survivor};
+            select kind, value from lead_identities where lead_id = {Survivor} order by kind, value;
+            select merged_lead_id from lead_merges where survivor_lead_id = {Survivor} order by merged_at;
+            select {TouchColumns} from touches t join leads l on t.event_id in (l.first_event_id, l.latest_event_id) and t.lead_id = l.lead_id
+            where l.lead_id = {Survivor};
+            select {TouchColumns} from touches t where t.lead_id = {Survivor} {after} order by t.occurred_at, t.event_id limit @take;
+            """, new { leadId, afterAt = page.After?.OccurredAt.UtcDateTime, afterId = page.After?.EventId, take = page.Limit + 1 }, tx,
+            cancellationToken: cancellationToken)))
         {
-            return null;
+            var lead = await results.ReadSingleOrDefaultAsync<LeadRow>();
+            var identities = (await results.ReadAsync<LeadIdentity>()).ToList();
+            var merged = (await results.ReadAsync<Guid>()).ToList();
+            var marked = (await results.ReadAsync<TouchRow>()).Select(static t => t.ToSummary()).ToList();
+            var timeline = (await results.ReadAsync<TouchRow>()).Select(static t => t.ToSummary()).ToList();
+            if (lead is not { } l)
+            {
+                view = null;
+            }
+            else
+            {
+                string? next = null;
+                if (timeline.Count > page.Limit)
+                {
+                    timeline.RemoveAt(timeline.Count - 1);
+                    next = new TimelineCursor(timeline[^1].OccurredAt, timeline[^1].EventId).ToString();
+                }
+
+                view = new LeadView(l.lead_id, new DateTimeOffset(l.created_at, TimeSpan.Zero), l.touch_count,
+                    marked.Find(t => t.EventId == l.first_event_id), marked.Find(t => t.EventId == l.latest_event_id),
+                    identities, merged, timeline, next);
+            }
         }
 
-        var lead = await connection.QuerySingleAsync<(Guid LeadId, DateTime CreatedAt, int TouchCount, string? FirstEventId, string? LatestEventId)>(new CommandDefinition(
-            "select lead_id, created_at, touch_count, first_event_id, latest_event_id from leads where lead_id = @id", new { id }, cancellationToken: cancellationToken));
-        var identities = await connection.QueryAsync<LeadIdentity>(new CommandDefinition(
-            "select kind, value from lead_identities where lead_id = @id order by kind, value", new { id }, cancellationToken: cancellationToken));
-        var merged = await connection.QueryAsync<Guid>(new CommandDefinition(
-            "select merged_lead_id from lead_merges where survivor_lead_id = @id order by merged_at", new { id }, cancellationToken: cancellationToken));
-        var touches = await connection.QueryAsync<TouchRow>(new CommandDefinition("""
-            select event_id, kind, occurred_at, channel, ga4_channel, source, medium, campaign, click_id, click_network, landing_page, referrer, violation_count
-            from touches where lead_id = @id order by occurred_at, event_id
-            """, new { id }, cancellationToken: cancellationToken));
-
-        // The lead names its first and latest touch; both are rows of its timeline (touches are append-only).
-        var timeline = touches.Select(static t => t.ToSummary()).ToList();
-        return new LeadView(lead.LeadId, new DateTimeOffset(lead.CreatedAt, TimeSpan.Zero), lead.TouchCount,
-            timeline.Find(t => t.EventId == lead.FirstEventId), timeline.Find(t => t.EventId == lead.LatestEventId),
-            identities.ToList(), merged.ToList(), timeline);
+        await tx.CommitAsync(cancellationToken);
+        return view;
     }
 
     /// <summary>Leads whose first (or latest) touch falls in [from, to), per channel of the taxonomy.</summary>
@@ -81,11 +157,13 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
             new { from, to }, cancellationToken: cancellationToken)) ?? 0;
 
         var total = rows.Sum(static r => r.Leads);
-        string[] unattributed = ga4 ? ["Direct", "Unassigned"] : ["direct", "other"];
+        string[] unattributed = ga4 ? [Channels.Ga4.Direct, Channels.Ga4.Unassigned] : [Channels.B2b.Direct, Channels.B2b.Other];
         var channels = rows.Select(r => new ChannelCount(r.Channel, r.Leads, total == 0 ? 0 : Math.Round((double)r.Leads / total, 4))).ToList();
         var unattributedShare = total == 0 ? 0 : Math.Round(rows.Where(r => unattributed.Contains(r.Channel)).Sum(static r => r.Leads) / (double)total, 4);
         return new ChannelReport(from, to, prefix, ga4 ? "ga4" : "b2b", total, channels, unattributedShare, Math.Round(violationRate, 4));
     }
+
+    private sealed record LeadRow(Guid lead_id, DateTime created_at, int touch_count, string? first_event_id, string? latest_event_id);
 
     private sealed record TouchRow(
         string event_id, string kind, DateTime occurred_at, string channel, string ga4_channel, string? source, string? medium, string? campaign,

@@ -112,6 +112,6 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, ILogge
         return list;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Applied migration {Version} ({Name})")]
+    [LoggerMessage(EventId = 4001, EventName = "MigrationApplied", Level = LogLevel.Information, Message = "Applied migration {Version} ({Name})")]
     private static partial void LogApplied(ILogger logger, int version, string name);
 }

@@ -1,4 +1,5 @@
 using Ingest.Core.Identity;
+using Ingest.Storage.Identity;
 using Ingest.Storage.Touches;
 using Npgsql;
 using StackExchange.Redis;
@@ -184,23 +185,12 @@ public sealed class IdentityResolver(IConnectionMultiplexer redis, NpgsqlDataSou
 
     private async Task WarmFromPostgresAsync(IDatabase db, IdentityKey[] keys, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            select i.kind, i.value, coalesce(l.merged_into, i.lead_id)
-            from unnest($1::text[], $2::text[]) as k(kind, value)
-            join lead_identities i on i.kind = k.kind and i.value = k.value
-            join leads l on l.lead_id = i.lead_id
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(static k => k.Kind).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(static k => k.Value).ToArray() });
+        var owners = await LeadIdentities.OwnersAsync(dataSource, keys, cancellationToken);
         var batch = db.CreateBatch();
-        var pending = new List<Task>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        var pending = new List<Task>(owners.Count);
+        foreach (var (key, owner) in owners)
         {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var key = new IdentityKey(reader.GetString(0), reader.GetString(1));
-                pending.Add(batch.StringSetAsync(keyPrefix + "id:" + key, reader.GetGuid(2).ToString(), when: When.NotExists));
-            }
+            pending.Add(batch.StringSetAsync(keyPrefix + "id:" + key, owner.ToString(), when: When.NotExists));
         }
 
         batch.Execute();

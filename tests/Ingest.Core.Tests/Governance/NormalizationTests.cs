@@ -47,6 +47,17 @@ public sealed class NormalizationTests
         Assert.DoesNotContain(ViolationCodes.UnapprovedMedium, Codes(result));
     }
 
+    [Theory]
+    [InlineData("Émail")]
+    [InlineData("ÉMAIL")]
+    [InlineData("émaiL")]
+    public void UpperCase_NonAsciiLetters_LowercasedLikeAsciiOnes(string raw)
+    {
+        var result = Engine.Evaluate(new GovernanceInput { UtmSource = "newsletter", UtmMedium = "email", UtmCampaign = raw });
+        Assert.Equal("émail", result.Campaign);
+        Assert.Contains(ViolationCodes.MixedCase, Codes(result));
+    }
+
     [Fact]
     public void CleanTouch_ApprovedValues_HasNoViolationsAndKeepsValuesAsGiven()
     {

@@ -1,0 +1,121 @@
+using Ingest.Storage.Touches;
+using Npgsql;
+
+namespace Ingest.Storage.Leads;
+
+/// <summary>
+/// One upsert for every lead of a batch: the count of its new touches is added, its first touch moves only to an
+/// earlier one and its latest only to a later one (ties broken by event id, so the outcome never depends on the order
+/// batches arrive in).
+/// </summary>
+internal static class LeadUpsert
+{
+    private const string Earlier =
+        "(l.first_occurred_at is null or (excluded.first_occurred_at, excluded.first_event_id) < (l.first_occurred_at, l.first_event_id))";
+
+    private const string Later =
+        "(l.latest_occurred_at is null or (excluded.latest_occurred_at, excluded.latest_event_id) > (l.latest_occurred_at, l.latest_event_id))";
+
+    /// <summary>Upserts the leads of <paramref name="fresh"/>; a lead found merged means resolution was stale (<see cref="StaleResolutionException"/>).</summary>
+    public static async Task UpsertAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<ResolvedTouch> fresh, Func<Guid, Guid> leadOf,
+        CancellationToken cancellationToken)
+    {
+        var deltas = new Dictionary<Guid, LeadDelta>();
+        foreach (var touch in fresh)
+        {
+            var lead = leadOf(touch.LeadId);
+            if (deltas.TryGetValue(lead, out var delta))
+            {
+                delta.Add(touch);
+            }
+            else
+            {
+                deltas[lead] = new LeadDelta(touch);
+            }
+        }
+
+        var n = deltas.Count;
+        var ids = new Guid[n];
+        var counts = new int[n];
+        var firstIds = new string[n];
+        var firstAt = new DateTime[n];
+        var firstChannels = new string[n];
+        var firstGa4 = new string[n];
+        var latestIds = new string[n];
+        var latestAt = new DateTime[n];
+        var latestChannels = new string[n];
+        var latestGa4 = new string[n];
+        var i = 0;
+        foreach (var (lead, delta) in deltas.OrderBy(static d => d.Key))
+        {
+            ids[i] = lead;
+            counts[i] = delta.Count;
+            (firstIds[i], firstAt[i], firstChannels[i], firstGa4[i]) = Columns(delta.First);
+            (latestIds[i], latestAt[i], latestChannels[i], latestGa4[i]) = Columns(delta.Latest);
+            i++;
+        }
+
+        var updated = new HashSet<Guid>(n);
+        await using (var upsert = new NpgsqlCommand($"""
+            insert into leads as l (lead_id, touch_count, first_event_id, first_occurred_at, first_channel, first_ga4_channel,
+                                    latest_event_id, latest_occurred_at, latest_channel, latest_ga4_channel)
+            select * from unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[])
+            on conflict (lead_id) do update set
+                touch_count = l.touch_count + excluded.touch_count,
+                updated_at = now(),
+                first_event_id     = case when {Earlier} then excluded.first_event_id else l.first_event_id end,
+                first_channel      = case when {Earlier} then excluded.first_channel else l.first_channel end,
+                first_ga4_channel  = case when {Earlier} then excluded.first_ga4_channel else l.first_ga4_channel end,
+                first_occurred_at  = case when {Earlier} then excluded.first_occurred_at else l.first_occurred_at end,
+                latest_event_id    = case when {Later} then excluded.latest_event_id else l.latest_event_id end,
+                latest_channel     = case when {Later} then excluded.latest_channel else l.latest_channel end,
+                latest_ga4_channel = case when {Later} then excluded.latest_ga4_channel else l.latest_ga4_channel end,
+                latest_occurred_at = case when {Later} then excluded.latest_occurred_at else l.latest_occurred_at end
+            where l.merged_into is null
+            returning l.lead_id
+            """, connection, tx))
+        {
+            foreach (var array in new object[] { ids, counts, firstIds, firstAt, firstChannels, firstGa4, latestIds, latestAt, latestChannels, latestGa4 })
+            {
+                upsert.Parameters.Add(new NpgsqlParameter { Value = array });
+            }
+
+            await using var reader = await upsert.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                updated.Add(reader.GetGuid(0));
+            }
+        }
+
+        if (updated.Count < n)
+        {
+            throw new StaleResolutionException(await LeadMerger.SurvivorsOfAsync(connection, tx, ids.Where(id => !updated.Contains(id)).ToArray(), cancellationToken));
+        }
+
+        static (string, DateTime, string, string) Columns(ResolvedTouch t) =>
+            (t.Record.EventId, t.Record.OccurredAt.UtcDateTime, t.Record.Attribution.Channel, t.Record.Attribution.Ga4Channel);
+    }
+
+    /// <summary>The batch's contribution to one lead: how many new touches, the earliest and the latest.</summary>
+    private sealed class LeadDelta(ResolvedTouch touch)
+    {
+        public int Count { get; private set; } = 1;
+        public ResolvedTouch First { get; private set; } = touch;
+        public ResolvedTouch Latest { get; private set; } = touch;
+
+        public void Add(ResolvedTouch touch)
+        {
+            Count++;
+            var candidate = (touch.Record.OccurredAt, touch.Record.EventId);
+            if (TouchOrder.Before(candidate, (First.Record.OccurredAt, First.Record.EventId)))
+            {
+                First = touch;
+            }
+
+            if (TouchOrder.Before((Latest.Record.OccurredAt, Latest.Record.EventId), candidate))
+            {
+                Latest = touch;
+            }
+        }
+    }
+}
