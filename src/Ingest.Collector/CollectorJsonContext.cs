@@ -12,6 +12,7 @@ namespace Ingest.Collector;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UseStringEnumConverter = true)]
 [JsonSerializable(typeof(TouchAccepted))]
+[JsonSerializable(typeof(Ingest.Collector.Browser.AnonymousIdBody))]
 [JsonSerializable(typeof(BatchResult))]
 [JsonSerializable(typeof(BatchRequest))]
 [JsonSerializable(typeof(FieldError))]

@@ -1,4 +1,5 @@
 using Ingest.Collector;
+using Ingest.Collector.Browser;
 using Ingest.Collector.Forms;
 using Ingest.Collector.Governance;
 using Ingest.Collector.Http;
@@ -33,6 +34,7 @@ builder.Services.AddProblemDetails(static o => o.CustomizeProblemDetails = Probl
 builder.Services.AddOpenApi(static o => OpenApiDocumentSetup.Configure(o));
 builder.Services.AddApiKeyAuthentication(builder.Configuration);
 builder.Services.AddEdgeProtection(builder.Configuration);
+builder.Services.AddBrowserCapture(builder.Configuration);
 builder.Services.AddIngestStorage(builder.Configuration);
 builder.Services.AddSingleton<LeadQueries>();
 
@@ -70,6 +72,7 @@ app.UseSwaggerUI(o =>
 });
 app.MapDefaultEndpoints();
 app.MapTouchesApi();
+app.MapBrowserApi();
 app.MapGovernanceApi();
 app.MapWebhooksApi();
 app.MapFormsApi();

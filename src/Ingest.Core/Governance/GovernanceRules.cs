@@ -32,6 +32,9 @@ public sealed class GovernanceRulesDocument
     public List<ClickIdRule> ClickIds { get; set; } = [];
     public Dictionary<string, List<string>> Referrers { get; set; } = [];
     public ChannelInputs Channels { get; set; } = new();
+
+    /// <summary>Substrings of self-declared bots' and crawlers' user agents; the browser door drops their touches.</summary>
+    public List<string> BotUserAgents { get; set; } = [];
 }
 
 /// <summary>Inputs of the b2b channel rules (<c>channels:</c> in the rules file).</summary>
@@ -83,6 +86,26 @@ public sealed record GovernanceRules
     internal FrozenDictionary<string, string> ReferrerWildcards { get; private init; } = null!;
     internal ChannelSets Channels { get; private init; } = null!;
     internal Ga4SourceCategories Ga4Sources { get; private init; } = null!;
+    internal string[] BotUserAgents { get; private init; } = null!;
+
+    /// <summary>True when the user agent declares itself a bot or crawler (<c>bot_user_agents</c>, matched case-insensitively as substrings).</summary>
+    public bool IsBot(string? userAgent)
+    {
+        if (string.IsNullOrEmpty(userAgent))
+        {
+            return false;
+        }
+
+        foreach (var marker in BotUserAgents)
+        {
+            if (userAgent.Contains(marker, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The rules that ship with Ingest (deploy/governance/default.yaml, embedded).</summary>
     public static GovernanceRules Default { get; } = LoadDefault();
@@ -204,6 +227,7 @@ public sealed record GovernanceRules
                 EmailSources = Set(d.Channels.EmailSources),
             },
             Ga4Sources = ga4,
+            BotUserAgents = [.. d.BotUserAgents.Select(static b => b.Trim()).Where(static b => b.Length > 0)],
         };
 
         FrozenDictionary<string, string> Aliases(Dictionary<string, List<string>> aliases, string key)

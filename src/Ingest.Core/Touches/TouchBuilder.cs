@@ -43,16 +43,17 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
                 "form" => TouchKind.Form,
                 "call" => TouchKind.Call,
                 "ad" => TouchKind.Ad,
+                "visit" => TouchKind.Visit,
                 _ => null,
             };
             if (kind is null)
             {
-                Fail("kind", "invalid_kind", "kind must be one of: form, call, ad.");
+                Fail("kind", "invalid_kind", "kind must be one of: form, call, ad, visit.");
             }
         }
         else if (kind is null)
         {
-            Fail("kind", "missing_kind", "kind is required (form, call or ad).");
+            Fail("kind", "missing_kind", "kind is required (form, call, ad or visit).");
         }
 
         var eventId = payload.EventId is null ? context.DerivedEventId ?? Uuid7.New().ToString() : payload.EventId.Trim();

@@ -2,11 +2,12 @@ using System.Text.Json.Serialization;
 
 namespace Ingest.Core.Touches;
 
-/// <summary>Which kind of door a touch came through.</summary>
+/// <summary>What a touch is: a conversion (form, call, ad) or browsing (visit, which alone makes a visitor, not a lead).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<TouchKind>))]
 public enum TouchKind
 {
     [JsonStringEnumMemberName("form")] Form,
     [JsonStringEnumMemberName("call")] Call,
     [JsonStringEnumMemberName("ad")] Ad,
+    [JsonStringEnumMemberName("visit")] Visit,
 }
