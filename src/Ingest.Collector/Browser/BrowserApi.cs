@@ -150,14 +150,9 @@ public static partial class BrowserApi
         }
 
         var outcome = await intake.AcceptAsync(payload!, new TouchContext { Door = Door, ReceivedAt = intake.Time.GetUtcNow() }, cancellationToken);
-        if (outcome.Rejected)
+        if (IntakeAnswers.Problem(http, outcome, producer.Value) is { } answer)
         {
-            return ProblemResponses.Validation(outcome.Errors);
-        }
-
-        if (outcome.Unavailable)
-        {
-            return TouchesApi.KafkaUnavailable(http, producer.Value, outcome.Failure);
+            return answer;
         }
 
         return TypedResults.Accepted((string?)null, new TouchAccepted(outcome.EventId!, "accepted"));
