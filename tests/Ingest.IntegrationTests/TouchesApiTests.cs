@@ -146,7 +146,7 @@ public sealed class TouchesApiTests(CollectorHost host) : IClassFixture<Collecto
 
     [Theory]
     [InlineData("""{"kind":"form"}""", "identities", "no_identity")]
-    [InlineData("""{"kind":"visit","anonymous_id":"a"}""", "kind", "invalid_kind")]
+    [InlineData("""{"kind":"pageview","anonymous_id":"a"}""", "kind", "invalid_kind")]
     [InlineData("""{"anonymous_id":"a"}""", "kind", "missing_kind")]
     [InlineData("""{"kind":"form","anonymous_id":"a","occurred_at":"2999-01-01T00:00:00Z"}""", "occurred_at", "occurred_at_in_future")]
     [InlineData("""{"kind":"form","anonymous_id":"a","occurred_at":"yesterday"}""", "occurred_at", "invalid_timestamp")]
