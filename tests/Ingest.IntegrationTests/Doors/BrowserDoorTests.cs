@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Ingest.IntegrationTests.Doors;
+
+/// <summary>A collector that allows one browser origin.</summary>
+public sealed class BrowserHost : CollectorHost
+{
+    public const string AllowedOrigin = "https://www.acme.example";
+
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["Collector:CorsOrigins:0"] = AllowedOrigin,
+    };
+}
+
+public sealed class BrowserDoorTests(BrowserHost host) : IClassFixture<BrowserHost>
+{
+    private static HttpRequestMessage Beacon(string body, string? origin, string query = "?write_key=" + CollectorHost.WriteKey, string? userAgent = null)
+    {
+        // What navigator.sendBeacon sends: text/plain, no Authorization header.
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/browser/touches" + query) { Content = new StringContent(body, Encoding.UTF8, "text/plain") };
+        if (origin is not null)
+        {
+            request.Headers.Add("Origin", origin);
+        }
+
+        if (userAgent is not null)
+        {
+            request.Headers.TryAddWithoutValidation("User-Agent", userAgent);
+        }
+
+        return request;
+    }
+
+    private static string Visit(string eventId, string? writeKey = null) =>
+        $$"""{"event_id":"{{eventId}}","kind":"visit","anonymous_id":"0193a0b0-0000-7000-8000-000000000001","page_url":"https://www.acme.example/blog?utm_source=google&utm_medium=cpc&gclid=Cj0-browser"{{(writeKey is null ? "" : $",\"write_key\":\"{writeKey}\"")}}}""";
+
+    [Fact]
+    public async Task BrowserTouch_AllowedOriginKeyInQueryOrBody_Accepted_OtherOriginsBotsAndBadKeysStoreNothing()
+    {
+        using var client = host.CreateClient(key: null);
+        var run = Guid.NewGuid().ToString("N")[..8];
+
+        var inQuery = await client.SendAsync(Beacon(Visit($"b-{run}-query"), BrowserHost.AllowedOrigin));
+        Assert.Equal(HttpStatusCode.Accepted, inQuery.StatusCode);
+        Assert.Equal("accepted", (await inQuery.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+
+        var inBody = await client.SendAsync(Beacon(Visit($"b-{run}-body", CollectorHost.WriteKey), BrowserHost.AllowedOrigin, query: ""));
+        Assert.Equal(HttpStatusCode.Accepted, inBody.StatusCode);
+
+        var otherOrigin = await client.SendAsync(Beacon(Visit($"b-{run}-evil"), "https://evil.example"));
+        Assert.Equal(HttpStatusCode.Forbidden, otherOrigin.StatusCode);
+        Assert.Equal("application/problem+json", otherOrigin.Content.Headers.ContentType?.MediaType);
+
+        var noOrigin = await client.SendAsync(Beacon(Visit($"b-{run}-none"), origin: null));
+        Assert.Equal(HttpStatusCode.Forbidden, noOrigin.StatusCode);
+
+        var badKey = await client.SendAsync(Beacon(Visit($"b-{run}-badkey"), BrowserHost.AllowedOrigin, query: "?write_key=wrong"));
+        Assert.Equal(HttpStatusCode.Unauthorized, badKey.StatusCode);
+        Assert.Equal("write_key", (await badKey.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+
+        var readKey = await client.SendAsync(Beacon(Visit($"b-{run}-readkey"), BrowserHost.AllowedOrigin, query: "?write_key=" + CollectorHost.ReadKey));
+        Assert.Equal(HttpStatusCode.Unauthorized, readKey.StatusCode);
+
+        var bot = await client.SendAsync(Beacon(Visit($"b-{run}-bot"), BrowserHost.AllowedOrigin,
+            userAgent: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"));
+        Assert.Equal(HttpStatusCode.Accepted, bot.StatusCode);
+        Assert.Equal("dropped", (await bot.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+
+        // Exactly the two accepted touches reached Kafka, as visits with the page's click id.
+        var records = host.Kafka.ReadAll(host.Topic, 20, TimeSpan.FromSeconds(5))
+            .Select(m => JsonDocument.Parse(m.Message.Value).RootElement)
+            .Where(r => r.GetProperty("event_id").GetString()!.StartsWith($"b-{run}-", StringComparison.Ordinal))
+            .ToList();
+        Assert.Equal([$"b-{run}-body", $"b-{run}-query"], records.Select(r => r.GetProperty("event_id").GetString()).Order(StringComparer.Ordinal));
+        Assert.All(records, r => Assert.Equal("visit", r.GetProperty("kind").GetString()));
+        Assert.All(records, r => Assert.Equal("browser", r.GetProperty("door").GetString()));
+    }
+
+    [Fact]
+    public async Task Snippet_ServedCompressedWithETag_RevalidatesWith304()
+    {
+        using var client = host.CreateClient(key: null);
+        var request = new HttpRequestMessage(HttpMethod.Get, "/v1/ingest.js");
+        request.Headers.AcceptEncoding.ParseAdd("gzip");
+        var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/javascript", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("gzip", Assert.Single(response.Content.Headers.ContentEncoding));
+        Assert.True(response.Content.Headers.ContentLength <= 5 * 1024, $"ingest.js is {response.Content.Headers.ContentLength} bytes gzipped");
+        var etag = response.Headers.ETag;
+        Assert.NotNull(etag);
+
+        var again = new HttpRequestMessage(HttpMethod.Get, "/v1/ingest.js");
+        again.Headers.IfNoneMatch.Add(etag);
+        Assert.Equal(HttpStatusCode.NotModified, (await client.SendAsync(again)).StatusCode);
+    }
+}
