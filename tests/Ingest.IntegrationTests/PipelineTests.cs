@@ -168,6 +168,55 @@ public sealed class PipelineTests(PipelineHost host) : IClassFixture<PipelineHos
         }
     }
 
+    [Fact]
+    public async Task Visits_MakeAVisitorNotALead_UntilAForm_WhichBecomesTheLeadCreationTouch_ReportsCountLeadsOnly()
+    {
+        using var writer = host.CreateClient(CollectorHost.WriteKey);
+        using var reader = host.CreateClient(CollectorHost.ReadKey);
+        string[] touches =
+        [
+            // A visitor: one paid-social visit, never converts.
+            """{"event_id":"vis-1","kind":"visit","anonymous_id":"anon-v1","occurred_at":"2025-03-02T10:00:00Z","page_url":"https://acme.com/?utm_source=linkedin&utm_medium=paid_social&utm_campaign=abm"}""",
+            // A lead: a paid-search visit, a direct visit, then a form from a newsletter link.
+            """{"event_id":"vis-2","kind":"visit","anonymous_id":"anon-v2","occurred_at":"2025-03-03T10:00:00Z","page_url":"https://acme.com/?utm_source=google&utm_medium=cpc&utm_campaign=brand&gclid=Cj0KEQ"}""",
+            """{"event_id":"vis-3","kind":"visit","anonymous_id":"anon-v2","occurred_at":"2025-03-03T10:07:00Z","page_url":"https://acme.com/pricing"}""",
+            """{"event_id":"vis-4","kind":"form","anonymous_id":"anon-v2","email":"nia@example.com","occurred_at":"2025-03-04T10:00:00Z","page_url":"https://acme.com/contact?utm_source=newsletter&utm_medium=email&utm_campaign=mar"}""",
+        ];
+        foreach (var touch in touches)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await writer.PostAsync("/v1/touches", Json(touch))).StatusCode);
+        }
+
+        await WaitForTouchCount(reader, "anonymous_id=anon-v1", 1);
+        await WaitForTouchCount(reader, "email=nia@example.com", 3);
+
+        var visitor = await reader.GetFromJsonAsync<JsonElement>("/v1/leads?anonymous_id=anon-v1");
+        Assert.Equal("vis-1", visitor.GetProperty("first_touch").GetProperty("event_id").GetString());
+        Assert.False(visitor.TryGetProperty("lead_created_touch", out _));
+        Assert.False(visitor.TryGetProperty("lead_created_at", out _));
+
+        var lead = await reader.GetFromJsonAsync<JsonElement>("/v1/leads?email=nia@example.com");
+        Assert.Equal("vis-2", lead.GetProperty("first_touch").GetProperty("event_id").GetString());
+        Assert.Equal("paid_search", lead.GetProperty("first_touch").GetProperty("channel").GetString());
+        Assert.Equal("vis-4", lead.GetProperty("lead_created_touch").GetProperty("event_id").GetString());
+        Assert.Equal("form", lead.GetProperty("lead_created_touch").GetProperty("kind").GetString());
+        Assert.Equal(new DateTimeOffset(2025, 3, 4, 10, 0, 0, TimeSpan.Zero), lead.GetProperty("lead_created_at").GetDateTimeOffset());
+        Assert.Equal(["vis-2", "vis-3", "vis-4"], lead.GetProperty("touches").EnumerateArray().Select(t => t.GetProperty("event_id").GetString()));
+        Assert.Equal(["visit", "visit", "form"], lead.GetProperty("touches").EnumerateArray().Select(t => t.GetProperty("kind").GetString()));
+
+        // The visitor's paid-social visit is in the period but is not a lead.
+        const string period = "from=2025-03-01T00:00:00Z&to=2025-04-01T00:00:00Z";
+        var first = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/channels?{period}&touch=first");
+        Assert.Equal(1, first.GetProperty("leads").GetInt64());
+        Assert.Equal(Counts(("paid_search", 1)), Counts(first));
+        var created = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/channels?{period}&touch=lead_created");
+        Assert.Equal("lead_created", created.GetProperty("touch").GetString());
+        Assert.Equal(Counts(("email", 1)), Counts(created));
+        var bad = await reader.GetAsync($"/v1/reports/channels?{period}&touch=visit");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("touch", (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+    }
+
     private static async Task WaitForTouchCount(HttpClient reader, string query, int count)
     {
         for (var i = 0; i < 150; i++)

@@ -9,12 +9,14 @@ namespace Ingest.Worker.Tests;
 [Collection(KafkaCollection.Name)]
 public sealed class LeadSourceTests(KafkaCluster kafka) : WorkerTestBase(kafka)
 {
-    // Surviving leads whose touch_count, first or latest touch disagree with the touch rows they own.
-    private const string LeadsDisagreeingWithTheirTouches = """
+    // Surviving leads whose touch_count, first, latest or lead-creation touch disagree with the touch rows they own.
+    private const string LeadsDisagreeingWithTheirTouches = $"""
         select count(*) from leads l where l.merged_into is null and (
             l.touch_count <> (select count(*) from touches t where t.lead_id = l.lead_id)
             or l.first_event_id <> (select t.event_id from touches t where t.lead_id = l.lead_id order by t.occurred_at, t.event_id limit 1)
-            or l.latest_event_id <> (select t.event_id from touches t where t.lead_id = l.lead_id order by t.occurred_at desc, t.event_id desc limit 1))
+            or l.latest_event_id <> (select t.event_id from touches t where t.lead_id = l.lead_id order by t.occurred_at desc, t.event_id desc limit 1)
+            or l.created_event_id is distinct from (select t.event_id from touches t where t.lead_id = l.lead_id and {LeadCreation.CreatesLeadSql}
+                                                    order by t.occurred_at, t.event_id limit 1))
         """;
 
     private sealed record LeadRow(Guid lead_id, Guid? merged_into, int touch_count, string? first_event_id, string? first_channel, string? latest_event_id, string? latest_channel);
@@ -59,6 +61,74 @@ public sealed class LeadSourceTests(KafkaCluster kafka) : WorkerTestBase(kafka)
         Assert.Equal("ai_search", lead.first_channel);
         Assert.Equal("t-latest", lead.latest_event_id);
         Assert.Equal(3, lead.touch_count);
+    }
+
+    private sealed record CreationRow(string? first_event_id, string? first_channel, string? created_event_id, string? created_channel,
+        DateTime? created_occurred_at, string? latest_event_id, int touch_count);
+
+    private Task<CreationRow> CreationOfAsync(string kind, string value) => QueryOneAsync<CreationRow>("""
+        select l.first_event_id, l.first_channel, l.created_event_id, l.created_channel, l.created_occurred_at, l.latest_event_id, l.touch_count
+        from lead_identities i join leads l on l.lead_id = i.lead_id where i.kind = @kind and i.value = @value
+        """, new { kind, value });
+
+    [Fact]
+    public async Task PaidVisit_DirectVisit_ThenForm_FirstTouchIsTheFirstVisit_LeadCreationTouchIsTheForm()
+    {
+        StartWorker();
+        await ProduceAsync(
+            Touch("""{"event_id":"v1","kind":"visit","anonymous_id":"web-1","occurred_at":"2026-11-02T09:00:00Z","page_url":"https://acme.example/blog?utm_source=google&utm_medium=cpc&gclid=Cj0KCQ"}""", "browser"),
+            Touch("""{"event_id":"v2","kind":"visit","anonymous_id":"web-1","occurred_at":"2026-11-02T09:05:00Z","page_url":"https://acme.example/pricing"}""", "browser"));
+        await WaitForTouchesAsync(2);
+
+        // Visits alone: a visitor, no lead-creation touch yet.
+        var visitor = await CreationOfAsync("anonymous_id", "web-1");
+        Assert.Equal("v1", visitor.first_event_id);
+        Assert.Null(visitor.created_event_id);
+        Assert.Null(visitor.created_occurred_at);
+
+        await ProduceAsync(Touch("""{"event_id":"f1","kind":"form","anonymous_id":"web-1","email":"lin@acme.example","occurred_at":"2026-11-02T09:10:00Z","page_url":"https://acme.example/contact"}""", "form"));
+        await WaitForTouchesAsync(3);
+
+        var lead = await CreationOfAsync("email", "lin@acme.example");
+        Assert.Equal("v1", lead.first_event_id);
+        Assert.Equal("paid_search", lead.first_channel);
+        Assert.Equal("f1", lead.created_event_id);
+        Assert.Equal("direct", lead.created_channel);
+        Assert.Equal(new DateTime(2026, 11, 2, 9, 10, 0, DateTimeKind.Utc), lead.created_occurred_at);
+        Assert.Equal("f1", lead.latest_event_id);
+        Assert.Equal(3, lead.touch_count);
+
+        // A later identified visit is a conversion too, but not an earlier one: the form stays the lead-creation touch.
+        await ProduceAsync(Touch("""{"event_id":"v3","kind":"visit","anonymous_id":"web-1","email":"lin@acme.example","occurred_at":"2026-11-09T08:00:00Z","page_url":"https://acme.example/?utm_source=linkedin&utm_medium=paid_social"}""", "browser"));
+        await WaitForTouchesAsync(4);
+        var later = await CreationOfAsync("email", "lin@acme.example");
+        Assert.Equal(("v1", "f1", "v3"), (later.first_event_id, later.created_event_id, later.latest_event_id));
+    }
+
+    [Fact]
+    public async Task VisitorOnOneDevice_LeadOnAnother_MergedByAnIdentifiedVisit_KeepTheEarliestVisitFirstAndTheFormAsCreation()
+    {
+        StartWorker();
+        await ProduceAsync(
+            Touch("""{"event_id":"a1","kind":"visit","anonymous_id":"phone-a","occurred_at":"2026-09-01T00:00:00Z","page_url":"https://acme.example/?utm_source=newsletter&utm_medium=email"}""", "browser"),
+            Touch("""{"event_id":"b1","kind":"form","anonymous_id":"laptop-b","email":"kim@acme.example","occurred_at":"2026-10-01T00:00:00Z"}""", "form"),
+            Touch("""{"event_id":"c1","kind":"visit","anonymous_id":"tablet-c","occurred_at":"2026-09-15T00:00:00Z"}""", "browser"));
+        await WaitForTouchesAsync(3);
+        Assert.Null((await CreationOfAsync("anonymous_id", "phone-a")).created_event_id);
+
+        // The visitor on device a identifies with the email: the two histories are one person.
+        await ProduceAsync(Touch("""{"event_id":"a2","kind":"visit","anonymous_id":"phone-a","email":"kim@acme.example","occurred_at":"2026-10-05T00:00:00Z"}""", "browser"));
+        await WaitForTouchesAsync(4);
+        await WaitUntilAsync(async () => (await QueryOneAsync<long>("select count(*) from leads where merged_into is not null")) == 1);
+
+        var merged = await CreationOfAsync("email", "kim@acme.example");
+        Assert.Equal("a1", merged.first_event_id);
+        Assert.Equal("email", merged.first_channel);
+        Assert.Equal("b1", merged.created_event_id);
+        Assert.Equal("a2", merged.latest_event_id);
+        Assert.Equal(3, merged.touch_count);
+        Assert.Null((await CreationOfAsync("anonymous_id", "tablet-c")).created_event_id);
+        Assert.Equal(0L, await QueryOneAsync<long>(LeadsDisagreeingWithTheirTouches));
     }
 
     [Fact]

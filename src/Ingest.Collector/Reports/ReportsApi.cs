@@ -16,8 +16,8 @@ public static class ReportsApi
             .RequireAuthorization(ApiKeyAuthentication.ReadPolicy)
             .MapGet("/channels", Channels)
             .WithName("ChannelReport")
-            .WithSummary("Leads per channel, by first or latest touch, in the b2b or GA4 taxonomy")
-            .WithDescription("from/to are RFC 3339 (default: the last 30 days); touch=first|latest (default first); taxonomy=b2b|ga4 (default b2b). "
+            .WithSummary("Leads per channel, by first, latest or lead-creation touch, in the b2b or GA4 taxonomy")
+            .WithDescription("from/to are RFC 3339 (default: the last 30 days); touch=first|latest|lead_created (default first); only leads are counted, not visitors (histories of visits alone); taxonomy=b2b|ga4 (default b2b). "
                 + "unattributed_share is the direct+other (GA4: Direct+Unassigned) share; violation_rate the share of touches in the period with governance violations.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -45,10 +45,16 @@ public static class ReportsApi
             return Bad("to", "to must be after from.");
         }
 
-        var which = (touch ?? "first").ToLowerInvariant();
-        if (which is not ("first" or "latest"))
+        ReportTouch? which = (touch ?? "first").ToLowerInvariant() switch
         {
-            return Bad("touch", "touch must be first or latest.");
+            "first" => ReportTouch.First,
+            "latest" => ReportTouch.Latest,
+            "lead_created" => ReportTouch.LeadCreated,
+            _ => null,
+        };
+        if (which is null)
+        {
+            return Bad("touch", "touch must be first, latest or lead_created.");
         }
 
         var tax = (taxonomy ?? "b2b").ToLowerInvariant();
@@ -57,7 +63,7 @@ public static class ReportsApi
             return Bad("taxonomy", "taxonomy must be b2b or ga4.");
         }
 
-        return TypedResults.Ok(await queries.ChannelReportAsync(start, end, which == "first", tax == "ga4", cancellationToken));
+        return TypedResults.Ok(await queries.ChannelReportAsync(start, end, which.Value, tax == "ga4", cancellationToken));
 
         static ProblemHttpResult Bad(string field, string detail) =>
             ProblemResponses.Problem(StatusCodes.Status400BadRequest, ProblemTypes.BadQuery, detail, field);

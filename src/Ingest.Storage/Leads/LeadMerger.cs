@@ -1,3 +1,4 @@
+using Ingest.Core.Touches;
 using Ingest.Storage.Touches;
 using Npgsql;
 
@@ -56,7 +57,7 @@ internal static class LeadMerger
 
     /// <summary>
     /// Joins a group of leads into the one with the earliest first touch (this batch's touches count); the survivor's
-    /// first and latest touch and count are recomputed from its stored touches (the batch's own are added by the upsert).
+    /// first, latest and lead-creation touch and count are recomputed from its stored touches (the batch's own are added by the upsert).
     /// Returns the survivor and the stored leads merged into it.
     /// </summary>
     private static async Task<(Guid Survivor, Guid[] Merged)> MergeGroupAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid[] group,
@@ -112,15 +113,18 @@ internal static class LeadMerger
             cancellationToken, merged, survivor);
         await Exec(connection, tx, "insert into lead_merges (merged_lead_id, survivor_lead_id) select unnest($1::uuid[]), $2 on conflict (merged_lead_id) do nothing",
             cancellationToken, storedMerged, survivor);
-        await Exec(connection, tx, """
+        await Exec(connection, tx, $"""
             update leads l set
                 touch_count = (select count(*) from touches where lead_id = $1),
                 first_event_id = f.event_id, first_occurred_at = f.occurred_at, first_channel = f.channel, first_ga4_channel = f.ga4_channel,
                 latest_event_id = t.event_id, latest_occurred_at = t.occurred_at, latest_channel = t.channel, latest_ga4_channel = t.ga4_channel,
+                created_event_id = c.event_id, created_occurred_at = c.occurred_at, created_channel = c.channel, created_ga4_channel = c.ga4_channel,
                 updated_at = now()
             from (select 1) one
             left join lateral (select event_id, occurred_at, channel, ga4_channel from touches where lead_id = $1 order by occurred_at, event_id limit 1) f on true
             left join lateral (select event_id, occurred_at, channel, ga4_channel from touches where lead_id = $1 order by occurred_at desc, event_id desc limit 1) t on true
+            left join lateral (select t.event_id, t.occurred_at, t.channel, t.ga4_channel from touches t where t.lead_id = $1 and {LeadCreation.CreatesLeadSql}
+                               order by t.occurred_at, t.event_id limit 1) c on true
             where l.lead_id = $1
             """, cancellationToken, survivor);
         return (survivor, storedMerged);

@@ -13,12 +13,13 @@ public sealed record TouchSummary(
 public sealed record LeadIdentity(string Kind, string Value);
 
 /// <summary>
-/// A lead with its original and latest source and one page of its timeline (oldest first, newest last);
-/// <see cref="NextCursor"/> asks for the page after it, null on the last page.
+/// A lead with its original and latest source, the touch that made it a lead, and one page of its timeline (oldest
+/// first, newest last, visits included); <c>next_cursor</c> asks for the page after it, null on the last page.
+/// A history of visits alone is a visitor: <c>lead_created_touch</c> and <c>lead_created_at</c> are null.
 /// </summary>
 public sealed record LeadView(
     Guid LeadId, DateTimeOffset CreatedAt, int TouchCount, TouchSummary? FirstTouch, TouchSummary? LatestTouch,
-    IReadOnlyList<LeadIdentity> Identities, IReadOnlyList<Guid> MergedLeadIds, IReadOnlyList<TouchSummary> Touches, string? NextCursor);
+    TouchSummary? LeadCreatedTouch, DateTimeOffset? LeadCreatedAt, IReadOnlyList<LeadIdentity> Identities, IReadOnlyList<Guid> MergedLeadIds, IReadOnlyList<TouchSummary> Touches, string? NextCursor);
 
 /// <summary>Which page of a lead's timeline to read: at most <see cref="Limit"/> touches after <see cref="After"/> (null: from the oldest).</summary>
 public sealed record TimelinePage(int Limit, TimelineCursor? After = null)
@@ -67,6 +68,14 @@ public readonly record struct TimelineCursor(DateTimeOffset OccurredAt, string E
     }
 }
 
+/// <summary>Which of a lead's touches a report reads: its first (original source), latest, or lead-creation touch.</summary>
+public enum ReportTouch
+{
+    First,
+    Latest,
+    LeadCreated,
+}
+
 /// <summary>Leads per channel for one period.</summary>
 public sealed record ChannelCount(string Channel, long Leads, double Share);
 
@@ -104,10 +113,10 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         LeadView? view;
         await using (var results = await connection.QueryMultipleAsync(new CommandDefinition($"""
-            select lead_id, created_at, touch_count, first_event_id, latest_event_id from leads where lead_id = {Survivor};
+            select lead_id, created_at, touch_count, first_event_id, latest_event_id, created_event_id from leads where lead_id = {Survivor};
             select kind, value from lead_identities where lead_id = {Survivor} order by kind, value;
             select merged_lead_id from lead_merges where survivor_lead_id = {Survivor} order by merged_at;
-            select {TouchColumns} from touches t join leads l on t.event_id in (l.first_event_id, l.latest_event_id) and t.lead_id = l.lead_id
+            select {TouchColumns} from touches t join leads l on t.event_id in (l.first_event_id, l.latest_event_id, l.created_event_id) and t.lead_id = l.lead_id
             where l.lead_id = {Survivor};
             select {TouchColumns} from touches t where t.lead_id = {Survivor} {after} order by t.occurred_at, t.event_id limit @take;
             """, new { leadId, afterAt = page.After?.OccurredAt.UtcDateTime, afterId = page.After?.EventId, take = page.Limit + 1 }, tx,
@@ -131,9 +140,10 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
                     next = new TimelineCursor(timeline[^1].OccurredAt, timeline[^1].EventId).ToString();
                 }
 
+                var created = marked.Find(t => t.EventId == l.created_event_id);
                 view = new LeadView(l.lead_id, new DateTimeOffset(l.created_at, TimeSpan.Zero), l.touch_count,
                     marked.Find(t => t.EventId == l.first_event_id), marked.Find(t => t.EventId == l.latest_event_id),
-                    identities, merged, timeline, next);
+                    created, created?.OccurredAt, identities, merged, timeline, next);
             }
         }
 
@@ -141,15 +151,23 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
         return view;
     }
 
-    /// <summary>Leads whose first (or latest) touch falls in [from, to), per channel of the taxonomy.</summary>
-    public async Task<ChannelReport> ChannelReportAsync(DateTimeOffset from, DateTimeOffset to, bool firstTouch, bool ga4, CancellationToken cancellationToken)
+    /// <summary>
+    /// Leads (visitors are not counted) whose first, latest or lead-creation touch falls in [from, to), per channel of
+    /// the taxonomy.
+    /// </summary>
+    public async Task<ChannelReport> ChannelReportAsync(DateTimeOffset from, DateTimeOffset to, ReportTouch touch, bool ga4, CancellationToken cancellationToken)
     {
-        var prefix = firstTouch ? "first" : "latest";
+        var (prefix, name) = touch switch
+        {
+            ReportTouch.First => ("first", "first"),
+            ReportTouch.Latest => ("latest", "latest"),
+            _ => ("created", "lead_created"),
+        };
         var channel = ga4 ? $"{prefix}_ga4_channel" : $"{prefix}_channel";
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = (await connection.QueryAsync<(string Channel, long Leads)>(new CommandDefinition($"""
             select {channel}, count(*) from leads
-            where merged_into is null and {prefix}_occurred_at >= @from and {prefix}_occurred_at < @to
+            where merged_into is null and created_event_id is not null and {prefix}_occurred_at >= @from and {prefix}_occurred_at < @to
             group by 1 order by 2 desc, 1
             """, new { from, to }, cancellationToken: cancellationToken))).ToList();
         var violationRate = await connection.QuerySingleAsync<double?>(new CommandDefinition(
@@ -160,10 +178,10 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
         string[] unattributed = ga4 ? [Channels.Ga4.Direct, Channels.Ga4.Unassigned] : [Channels.B2b.Direct, Channels.B2b.Other];
         var channels = rows.Select(r => new ChannelCount(r.Channel, r.Leads, total == 0 ? 0 : Math.Round((double)r.Leads / total, 4))).ToList();
         var unattributedShare = total == 0 ? 0 : Math.Round(rows.Where(r => unattributed.Contains(r.Channel)).Sum(static r => r.Leads) / (double)total, 4);
-        return new ChannelReport(from, to, prefix, ga4 ? "ga4" : "b2b", total, channels, unattributedShare, Math.Round(violationRate, 4));
+        return new ChannelReport(from, to, name, ga4 ? "ga4" : "b2b", total, channels, unattributedShare, Math.Round(violationRate, 4));
     }
 
-    private sealed record LeadRow(Guid lead_id, DateTime created_at, int touch_count, string? first_event_id, string? latest_event_id);
+    private sealed record LeadRow(Guid lead_id, DateTime created_at, int touch_count, string? first_event_id, string? latest_event_id, string? created_event_id);
 
     private sealed record TouchRow(
         string event_id, string kind, DateTime occurred_at, string channel, string ga4_channel, string? source, string? medium, string? campaign,

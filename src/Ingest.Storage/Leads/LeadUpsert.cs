@@ -1,3 +1,4 @@
+using Ingest.Core.Touches;
 using Ingest.Storage.Touches;
 using Npgsql;
 
@@ -6,7 +7,8 @@ namespace Ingest.Storage.Leads;
 /// <summary>
 /// One upsert for every lead of a batch: the count of its new touches is added, its first touch moves only to an
 /// earlier one and its latest only to a later one (ties broken by event id, so the outcome never depends on the order
-/// batches arrive in).
+/// batches arrive in); its lead-creation touch (<see cref="LeadCreation"/>) is set by its first conversion and, like
+/// the first touch, only moves earlier.
 /// </summary>
 internal static class LeadUpsert
 {
@@ -15,6 +17,9 @@ internal static class LeadUpsert
 
     private const string Later =
         "(l.latest_occurred_at is null or (excluded.latest_occurred_at, excluded.latest_event_id) > (l.latest_occurred_at, l.latest_event_id))";
+
+    private const string EarlierCreated =
+        "(excluded.created_event_id is not null and (l.created_occurred_at is null or (excluded.created_occurred_at, excluded.created_event_id) < (l.created_occurred_at, l.created_event_id)))";
 
     /// <summary>Upserts the leads of <paramref name="fresh"/>; a lead found merged means resolution was stale (<see cref="StaleResolutionException"/>).</summary>
     public static async Task UpsertAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<ResolvedTouch> fresh, Func<Guid, Guid> leadOf,
@@ -45,6 +50,10 @@ internal static class LeadUpsert
         var latestAt = new DateTime[n];
         var latestChannels = new string[n];
         var latestGa4 = new string[n];
+        var createdIds = new string?[n];
+        var createdAt = new DateTime?[n];
+        var createdChannels = new string?[n];
+        var createdGa4 = new string?[n];
         var i = 0;
         foreach (var (lead, delta) in deltas.OrderBy(static d => d.Key))
         {
@@ -52,14 +61,21 @@ internal static class LeadUpsert
             counts[i] = delta.Count;
             (firstIds[i], firstAt[i], firstChannels[i], firstGa4[i]) = Columns(delta.First);
             (latestIds[i], latestAt[i], latestChannels[i], latestGa4[i]) = Columns(delta.Latest);
+            if (delta.Created is { } created)
+            {
+                (createdIds[i], createdAt[i], createdChannels[i], createdGa4[i]) = Columns(created);
+            }
+
             i++;
         }
 
         var updated = new HashSet<Guid>(n);
         await using (var upsert = new NpgsqlCommand($"""
             insert into leads as l (lead_id, touch_count, first_event_id, first_occurred_at, first_channel, first_ga4_channel,
-                                    latest_event_id, latest_occurred_at, latest_channel, latest_ga4_channel)
-            select * from unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[])
+                                    latest_event_id, latest_occurred_at, latest_channel, latest_ga4_channel,
+                                    created_event_id, created_occurred_at, created_channel, created_ga4_channel)
+            select * from unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[],
+                                 $11::text[], $12::timestamptz[], $13::text[], $14::text[])
             on conflict (lead_id) do update set
                 touch_count = l.touch_count + excluded.touch_count,
                 updated_at = now(),
@@ -70,12 +86,20 @@ internal static class LeadUpsert
                 latest_event_id    = case when {Later} then excluded.latest_event_id else l.latest_event_id end,
                 latest_channel     = case when {Later} then excluded.latest_channel else l.latest_channel end,
                 latest_ga4_channel = case when {Later} then excluded.latest_ga4_channel else l.latest_ga4_channel end,
-                latest_occurred_at = case when {Later} then excluded.latest_occurred_at else l.latest_occurred_at end
+                latest_occurred_at = case when {Later} then excluded.latest_occurred_at else l.latest_occurred_at end,
+                created_event_id    = case when {EarlierCreated} then excluded.created_event_id else l.created_event_id end,
+                created_channel     = case when {EarlierCreated} then excluded.created_channel else l.created_channel end,
+                created_ga4_channel = case when {EarlierCreated} then excluded.created_ga4_channel else l.created_ga4_channel end,
+                created_occurred_at = case when {EarlierCreated} then excluded.created_occurred_at else l.created_occurred_at end
             where l.merged_into is null
             returning l.lead_id
             """, connection, tx))
         {
-            foreach (var array in new object[] { ids, counts, firstIds, firstAt, firstChannels, firstGa4, latestIds, latestAt, latestChannels, latestGa4 })
+            foreach (var array in new object[]
+                     {
+                         ids, counts, firstIds, firstAt, firstChannels, firstGa4, latestIds, latestAt, latestChannels, latestGa4,
+                         createdIds, createdAt, createdChannels, createdGa4,
+                     })
             {
                 upsert.Parameters.Add(new NpgsqlParameter { Value = array });
             }
@@ -96,12 +120,13 @@ internal static class LeadUpsert
             (t.Record.EventId, t.Record.OccurredAt.UtcDateTime, t.Record.Attribution.Channel, t.Record.Attribution.Ga4Channel);
     }
 
-    /// <summary>The batch's contribution to one lead: how many new touches, the earliest and the latest.</summary>
+    /// <summary>The batch's contribution to one lead: how many new touches, the earliest, the latest and the earliest conversion.</summary>
     private sealed class LeadDelta(ResolvedTouch touch)
     {
         public int Count { get; private set; } = 1;
         public ResolvedTouch First { get; private set; } = touch;
         public ResolvedTouch Latest { get; private set; } = touch;
+        public ResolvedTouch? Created { get; private set; } = LeadCreation.CreatesLead(touch.Record) ? touch : null;
 
         public void Add(ResolvedTouch touch)
         {
@@ -115,6 +140,11 @@ internal static class LeadUpsert
             if (TouchOrder.Before((Latest.Record.OccurredAt, Latest.Record.EventId), candidate))
             {
                 Latest = touch;
+            }
+
+            if (LeadCreation.CreatesLead(touch.Record) && (Created is null || TouchOrder.Before(candidate, (Created.Record.OccurredAt, Created.Record.EventId))))
+            {
+                Created = touch;
             }
         }
     }
