@@ -48,9 +48,13 @@ public sealed class WorkerHost(IReadOnlyDictionary<string, string> settings) : W
     }
 }
 
-/// <summary>Follows the consumer's "Assigned/Revoked {Count} partition(s)" log events to know what a worker holds.</summary>
+/// <summary>Follows the consumer's partitions assigned/revoked log events (by event id) to know what a worker holds.</summary>
 internal sealed class AssignmentTracker : ILoggerProvider, ILogger
 {
+    // TouchConsumer's stable event ids: matched instead of the message text, which may be reworded.
+    private const int PartitionsAssigned = 2002;
+    private const int PartitionsRevoked = 2003;
+
     private int _count;
 
     public int Count => Volatile.Read(ref _count);
@@ -65,14 +69,13 @@ internal sealed class AssignmentTracker : ILoggerProvider, ILogger
             return;
         }
 
-        var format = values.FirstOrDefault(v => v.Key == "{OriginalFormat}").Value as string;
         var count = values.FirstOrDefault(v => v.Key == "Count").Value as int? ?? 0;
-        switch (format)
+        switch (eventId.Id)
         {
-            case "Assigned {Count} partition(s)":
+            case PartitionsAssigned:
                 Interlocked.Add(ref _count, count);
                 break;
-            case "Revoked {Count} partition(s)":
+            case PartitionsRevoked:
                 Interlocked.Add(ref _count, -count);
                 break;
         }

@@ -106,7 +106,7 @@ public static partial class BrowserApi
     }
 
     public static async Task<Results<Accepted<TouchAccepted>, ProblemHttpResult>> PostBrowserTouch(
-        HttpContext http, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "write_key")] string? writeKey, BrowserGate gate, TouchIntake intake, GovernanceRulesProvider rules, CollectorMetrics metrics,
+        HttpContext http, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "write_key")] string? writeKey, BrowserGate gate, TouchIntake intake, TimeProvider time, GovernanceRulesProvider rules, CollectorMetrics metrics,
         IOptions<TouchProducerOptions> producer, ILogger<BrowserGate> logger, CancellationToken cancellationToken)
     {
         // Checked before the body is read: a page on another origin gets nothing stored, whatever it sends.
@@ -149,7 +149,7 @@ public static partial class BrowserApi
             return TypedResults.Accepted((string?)null, new TouchAccepted(payload!.EventId ?? Uuid7.New().ToString(), "dropped"));
         }
 
-        var outcome = await intake.AcceptAsync(payload!, new TouchContext { Door = Door, ReceivedAt = intake.Time.GetUtcNow() }, cancellationToken);
+        var outcome = await intake.AcceptAsync(payload!, new TouchContext { Door = Door, ReceivedAt = time.GetUtcNow() }, cancellationToken);
         if (IntakeAnswers.Problem(http, outcome, producer.Value) is { } answer)
         {
             return answer;

@@ -45,7 +45,7 @@ public static class FormsApi
     }
 
     public static async Task<Results<Accepted<TouchAccepted>, StatusCodeHttpResult, ContentHttpResult, ProblemHttpResult>> PostForm(
-        string formId, HttpContext http, TouchIntake intake, IOptions<FormsOptions> forms, IOptions<TouchProducerOptions> producer, CancellationToken cancellationToken)
+        string formId, HttpContext http, TouchIntake intake, TimeProvider time, IOptions<FormsOptions> forms, IOptions<TouchProducerOptions> producer, CancellationToken cancellationToken)
     {
         // The id is only ever a dictionary key, never a configuration path: a crafted id cannot reach another setting.
         if (!FormsOptions.IsFormId(formId) || !forms.Value.Forms.TryGetValue(formId, out var settings))
@@ -100,7 +100,7 @@ public static class FormsApi
         var outcome = await intake.AcceptAsync(payload, new TouchContext
         {
             Door = Door,
-            ReceivedAt = intake.Time.GetUtcNow(),
+            ReceivedAt = time.GetUtcNow(),
             DefaultKind = TouchKind.Form,
             Provider = new Dictionary<string, string> { ["form_id"] = formId },
         }, cancellationToken);

@@ -34,7 +34,7 @@ public static class GovernanceApi
     }
 
     public static async Task<Results<Ok<GovernanceResult>, ProblemHttpResult>> Preview(
-        HttpContext http, TouchBuilder builder, CancellationToken cancellationToken)
+        HttpContext http, IGovernanceEvaluator governance, CancellationToken cancellationToken)
     {
         var (payload, problem) = await RequestBody.ReadJsonAsync(http.Request, MaxPreviewBytes, IngestJsonContext.Default.TouchPayload, cancellationToken);
         if (problem is not null)
@@ -50,6 +50,6 @@ public static class GovernanceApi
                 "Send at least a page_url, a referrer, a utm_* field or a click id.")]);
         }
 
-        return TypedResults.Ok(builder.Governance.Evaluate(input));
+        return TypedResults.Ok(governance.Evaluate(input));
     }
 }

@@ -33,9 +33,9 @@ public static partial class GovernanceServiceCollectionExtensions
         return services;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Governance rules reloaded (version {Version})")]
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Governance rules reloaded (version {Version})")]
     private static partial void LogReloaded(ILogger logger, string version);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Governance rules file rejected, previous rules stay in force: {Error}")]
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Error, Message = "Governance rules file rejected, previous rules stay in force: {Error}")]
     private static partial void LogRejected(ILogger logger, string error);
 }

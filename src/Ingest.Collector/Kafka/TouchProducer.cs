@@ -195,9 +195,9 @@ public sealed partial class TouchProducer : IDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka produce failed: {Code} {Reason}")]
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Kafka produce failed: {Code} {Reason}")]
     private static partial void LogProduceFailed(ILogger logger, ErrorCode code, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka client error: {Code} {Reason} (fatal: {IsFatal})")]
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Kafka client error: {Code} {Reason} (fatal: {IsFatal})")]
     private static partial void LogKafkaError(ILogger logger, ErrorCode code, string reason, bool isFatal);
 }

@@ -1,6 +1,6 @@
 using Ingest.Collector.Problems;
 using Ingest.Collector.Security;
-using Ingest.Core.Touches;
+using Ingest.Core.Time;
 using Ingest.Storage.Leads;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -30,12 +30,12 @@ public static class ReportsApi
     {
         var now = time.GetUtcNow();
         DateTimeOffset start = now.AddDays(-30), end = now;
-        if (from is not null && !TouchBuilder.TryParseRfc3339(from, out start))
+        if (from is not null && !Rfc3339.TryParse(from, out start))
         {
             return Bad("from", "from must be an RFC 3339 timestamp, e.g. 2026-11-01T00:00:00Z.");
         }
 
-        if (to is not null && !TouchBuilder.TryParseRfc3339(to, out end))
+        if (to is not null && !Rfc3339.TryParse(to, out end))
         {
             return Bad("to", "to must be an RFC 3339 timestamp, e.g. 2026-12-01T00:00:00Z.");
         }

@@ -17,10 +17,8 @@ public readonly record struct IntakeOutcome(string? EventId, IReadOnlyList<Field
 /// The pipeline every door shares: validate → normalize → govern → serialize (storable JSON, see
 /// <see cref="TouchRecordJson"/>) → produce, acknowledged only after Kafka's delivery report. Batches produce every valid touch first and then await all reports together, as one completion.
 /// </summary>
-public sealed class TouchIntake(TouchBuilder builder, TouchProducer producer, CollectorMetrics metrics, TimeProvider time)
+public sealed class TouchIntake(TouchBuilder builder, TouchProducer producer, CollectorMetrics metrics)
 {
-    public TimeProvider Time => time;
-
     /// <summary>Takes one touch in.</summary>
     public async Task<IntakeOutcome> AcceptAsync(TouchPayload payload, TouchContext context, CancellationToken cancellationToken) =>
         (await AcceptManyAsync([payload], _ => context, cancellationToken))[0];

@@ -56,7 +56,7 @@ public static class TouchesApi
     }
 
     public static async Task<Results<Accepted<TouchAccepted>, ProblemHttpResult>> PostTouch(
-        HttpContext http, TouchIntake intake, IOptions<TouchProducerOptions> producer, CancellationToken cancellationToken)
+        HttpContext http, TouchIntake intake, TimeProvider time, IOptions<TouchProducerOptions> producer, CancellationToken cancellationToken)
     {
         var (payload, problem) = await RequestBody.ReadJsonAsync(http.Request, MaxTouchBytes, IngestJsonContext.Default.TouchPayload, cancellationToken);
         if (problem is not null)
@@ -64,7 +64,7 @@ public static class TouchesApi
             return problem;
         }
 
-        var outcome = await intake.AcceptAsync(payload!, new TouchContext { Door = Door, ReceivedAt = intake.Time.GetUtcNow() }, cancellationToken);
+        var outcome = await intake.AcceptAsync(payload!, new TouchContext { Door = Door, ReceivedAt = time.GetUtcNow() }, cancellationToken);
         if (IntakeAnswers.Problem(http, outcome, producer.Value) is { } answer)
         {
             return answer;
@@ -74,7 +74,7 @@ public static class TouchesApi
     }
 
     public static async Task<Results<Accepted<BatchResult>, JsonHttpResult<BatchResult>, ProblemHttpResult>> PostBatch(
-        HttpContext http, TouchIntake intake, IOptions<TouchProducerOptions> producer, CancellationToken cancellationToken)
+        HttpContext http, TouchIntake intake, TimeProvider time, IOptions<TouchProducerOptions> producer, CancellationToken cancellationToken)
     {
         var (items, problem) = await RequestBody.ReadAsync(http.Request, MaxBatchBytes, ParseBatch, cancellationToken);
         if (problem is not null)
@@ -88,7 +88,7 @@ public static class TouchesApi
                 $"A batch may hold at most {MaxBatchTouches} touches; this one holds {items.Payloads.Count}.", "touches");
         }
 
-        var receivedAt = intake.Time.GetUtcNow();
+        var receivedAt = time.GetUtcNow();
         var context = new TouchContext { Door = Door, ReceivedAt = receivedAt };
         var outcomes = await intake.AcceptManyAsync(items.Payloads, _ => context, cancellationToken);
 

@@ -36,27 +36,20 @@ public sealed class GovernanceRulesProvider : IDisposable
     /// <summary>The rules in force.</summary>
     public GovernanceRules Current => _current;
 
-    /// <summary>Why the last reload was rejected, or null after a successful one.</summary>
-    public string? LastError { get; private set; }
-
     /// <summary>Raised after every reload attempt: null on success, else the rejection message.</summary>
     public event Action<string?>? Reloaded;
 
     /// <summary>Reads the file again now (also called by the file watcher).</summary>
-    public bool Reload()
+    public void Reload()
     {
         try
         {
             _current = Load();
-            LastError = null;
             Reloaded?.Invoke(null);
-            return true;
         }
         catch (Exception ex) when (ex is GovernanceRulesException or IOException or UnauthorizedAccessException)
         {
-            LastError = ex.Message;
             Reloaded?.Invoke(ex.Message);
-            return false;
         }
     }
 

@@ -1,7 +1,7 @@
-using System.Globalization;
 using System.Text.Json;
 using Ingest.Core.Governance;
 using Ingest.Core.Identity;
+using Ingest.Core.Time;
 
 namespace Ingest.Core.Touches;
 
@@ -65,7 +65,7 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
         var occurredAt = context.ReceivedAt;
         if (payload.OccurredAt is { } occurredText)
         {
-            if (!TryParseRfc3339(occurredText, out occurredAt))
+            if (!Rfc3339.TryParse(occurredText, out occurredAt))
             {
                 Fail("occurred_at", "invalid_timestamp", "occurred_at must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T10:15:00Z.");
             }
@@ -161,9 +161,6 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
         }
     }
 
-    /// <summary>The evaluator this builder governs with.</summary>
-    public IGovernanceEvaluator Governance => governance;
-
     /// <summary>What governance reads from a payload.</summary>
     public static GovernanceInput GovernanceInputOf(TouchPayload payload, bool isOffline, Dictionary<string, string>? clickIds = null)
     {
@@ -204,24 +201,5 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
         }
 
         return found;
-    }
-
-    private static readonly string[] Rfc3339Formats =
-        ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd HH:mm:ssK", "yyyy-MM-dd HH:mm:ss.FFFFFFFK"];
-
-    /// <summary>RFC 3339: a date, a time and an explicit offset (<c>Z</c> or <c>±hh:mm</c>).</summary>
-    public static bool TryParseRfc3339(string text, out DateTimeOffset value)
-    {
-        // RFC 3339 allows lower-case 't' and 'z'.
-        var trimmed = text.Trim().ToUpperInvariant();
-        var hasOffset = trimmed.EndsWith('Z') || (trimmed.Length > 6 && trimmed[^6] is '+' or '-' && trimmed[^3] == ':');
-        if (hasOffset && DateTimeOffset.TryParseExact(trimmed, Rfc3339Formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out value))
-        {
-            value = value.ToUniversalTime();
-            return true;
-        }
-
-        value = default;
-        return false;
     }
 }

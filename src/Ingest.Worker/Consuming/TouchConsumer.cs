@@ -460,27 +460,27 @@ public sealed partial class TouchConsumer(
         LogDeadLettered(logger, message.Topic, message.Partition.Value, message.Offset.Value, reason);
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Stored batch of {Count}: waited and resolved in {ResolveMs:F1} ms, written in {WriteMs:F1} ms")]
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Stored batch of {Count}: waited and resolved in {ResolveMs:F1} ms, written in {WriteMs:F1} ms")]
     private static partial void LogBatch(ILogger logger, int count, double resolveMs, double writeMs);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Assigned {Count} partition(s)")]
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Assigned {Count} partition(s)")]
     private static partial void LogAssigned(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Revoked {Count} partition(s)")]
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Revoked {Count} partition(s)")]
     private static partial void LogRevoked(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka consumer error: {Code} {Reason}")]
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Kafka consumer error: {Code} {Reason}")]
     private static partial void LogKafkaError(ILogger logger, ErrorCode code, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Storing batch failed (attempt {Attempt}), retrying in {DelayMs:F0} ms: {Error}")]
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Storing batch failed (attempt {Attempt}), retrying in {DelayMs:F0} ms: {Error}")]
     private static partial void LogStoreRetry(ILogger logger, int attempt, double delayMs, string? error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Paused {Count} partition(s) while the store is unavailable")]
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Paused {Count} partition(s) while the store is unavailable")]
     private static partial void LogPaused(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Store recovered; consumption resumed")]
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "Store recovered; consumption resumed")]
     private static partial void LogResumed(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettered {Topic}[{Partition}]@{Offset}: {Reason}")]
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "Dead-lettered {Topic}[{Partition}]@{Offset}: {Reason}")]
     private static partial void LogDeadLettered(ILogger logger, string topic, int partition, long offset, string reason);
 }

@@ -30,7 +30,7 @@ public static class CallRailWebhook
     }
 
     public static async Task<Results<Ok<WebhookAccepted>, ProblemHttpResult>> CallRail(
-        HttpContext http, string? @event, TouchIntake intake, IdentityNormalizer normalizer, IOptions<WebhookOptions> options, IOptions<TouchProducerOptions> producer,
+        HttpContext http, string? @event, TouchIntake intake, TimeProvider time, IdentityNormalizer normalizer, IOptions<WebhookOptions> options, IOptions<TouchProducerOptions> producer,
         CancellationToken cancellationToken)
     {
         var trigger = string.IsNullOrWhiteSpace(@event) ? null : @event.Trim().ToLowerInvariant().Replace('-', '_');
@@ -64,7 +64,7 @@ public static class CallRailWebhook
 
         using (document)
         {
-            var (payload, context) = CallRailMapping.Map(document.RootElement, trigger, normalizer, intake.Time.GetUtcNow());
+            var (payload, context) = CallRailMapping.Map(document.RootElement, trigger, normalizer, time.GetUtcNow());
             if (context is null)
             {
                 return ProblemResponses.Validation([new FieldError("resource_id", "missing_resource_id", "resource_id (or id) is required to identify the call or form.")]);

@@ -30,7 +30,7 @@ public static class GoogleAdsWebhook
     }
 
     public static async Task<Results<Ok<WebhookAccepted>, ProblemHttpResult>> GoogleAds(
-        HttpContext http, TouchIntake intake, IdentityNormalizer normalizer, IOptions<WebhookOptions> options, IOptions<TouchProducerOptions> producer,
+        HttpContext http, TouchIntake intake, TimeProvider time, IdentityNormalizer normalizer, IOptions<WebhookOptions> options, IOptions<TouchProducerOptions> producer,
         CancellationToken cancellationToken)
     {
         var key = options.Value.GoogleAds.Key;
@@ -70,7 +70,7 @@ public static class GoogleAdsWebhook
                 return ProblemResponses.Problem(StatusCodes.Status401Unauthorized, ProblemTypes.BadSignature, "google_key does not match the configured key.", "google_key");
             }
 
-            var (payload, context) = GoogleAdsMapping.Map(root, normalizer, intake.Time.GetUtcNow());
+            var (payload, context) = GoogleAdsMapping.Map(root, normalizer, time.GetUtcNow());
             if (context is null)
             {
                 return ProblemResponses.Validation([new FieldError("lead_id", "missing_lead_id", "lead_id is required.")]);

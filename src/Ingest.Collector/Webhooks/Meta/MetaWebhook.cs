@@ -53,7 +53,7 @@ public static class MetaWebhook
     }
 
     public static async Task<Results<Ok<WebhookAccepted>, JsonHttpResult<WebhookAccepted>, ProblemHttpResult>> Meta(
-        HttpContext http, TouchIntake intake, IOptions<WebhookOptions> options, IOptions<TouchProducerOptions> producer, CancellationToken cancellationToken)
+        HttpContext http, TouchIntake intake, TimeProvider time, IOptions<WebhookOptions> options, IOptions<TouchProducerOptions> producer, CancellationToken cancellationToken)
     {
         var secret = options.Value.Meta.AppSecret;
         if (string.IsNullOrWhiteSpace(secret))
@@ -71,7 +71,7 @@ public static class MetaWebhook
         try
         {
             using var document = JsonDocument.Parse(body);
-            leads = MetaMapping.Map(document.RootElement, intake.Time.GetUtcNow());
+            leads = MetaMapping.Map(document.RootElement, time.GetUtcNow());
         }
         catch (JsonException ex)
         {

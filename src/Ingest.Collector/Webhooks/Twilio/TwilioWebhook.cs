@@ -31,7 +31,7 @@ public static class TwilioWebhook
     }
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> Twilio(
-        HttpContext http, TouchIntake intake, IdentityNormalizer normalizer, IOptions<WebhookOptions> options, IOptions<TouchProducerOptions> producer,
+        HttpContext http, TouchIntake intake, TimeProvider time, IdentityNormalizer normalizer, IOptions<WebhookOptions> options, IOptions<TouchProducerOptions> producer,
         CancellationToken cancellationToken)
     {
         var token = options.Value.Twilio.AuthToken;
@@ -53,7 +53,7 @@ public static class TwilioWebhook
             return BadSignature("X-Twilio-Signature");
         }
 
-        var (payload, context) = TwilioMapping.Map(form, normalizer, intake.Time.GetUtcNow());
+        var (payload, context) = TwilioMapping.Map(form, normalizer, time.GetUtcNow());
         if (context is null)
         {
             return ProblemResponses.Validation([new FieldError("CallSid", "missing_call_sid", "CallSid is required.")]);
