@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole pipeline locally in the foreground: Postgres, Redis, the dev Kafka broker (librdkafka mock cluster),
-# database migrations, the collector (http://127.0.0.1:8080) and the worker. Ctrl-C stops everything it started.
+# database migrations, the collector (http://127.0.0.1:8080), the worker and a demo site wired with the snippet
+# (http://127.0.0.1:8088). Ctrl-C stops everything it started.
 # Your environment is passed through to the services (Kafka__BootstrapServers, ConnectionStrings__Postgres, …).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,7 +18,13 @@ export_connection_settings
 # Development keys: printed below, overridable from the environment. Never use them outside your machine.
 export Collector__WriteKeys__0=${Collector__WriteKeys__0:-dev-write-key}
 export Api__ReadKeys__0=${Api__ReadKeys__0:-dev-read-key}
-export Forms__contact__RedirectUrl=${Forms__contact__RedirectUrl:-http://127.0.0.1:8080/swagger}
+# The demo site is a browser origin of its own: the collector accepts its touches and its contact form.
+export Collector__CorsOrigins__0=${Collector__CorsOrigins__0:-http://127.0.0.1:8088}
+export Forms__contact__AllowedOrigins__0=${Forms__contact__AllowedOrigins__0:-http://127.0.0.1:8088}
+export Forms__contact__RedirectUrl=${Forms__contact__RedirectUrl:-http://127.0.0.1:8088/thanks.html}
+export Demo__CollectorUrl=${Demo__CollectorUrl:-http://127.0.0.1:8080}
+export Demo__WriteKey=${Demo__WriteKey:-$Collector__WriteKeys__0}
+export Demo__ReadKeyHint=${Demo__ReadKeyHint:-$Api__ReadKeys__0}
 export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
 
 log "Building (Release)…"
@@ -28,8 +35,12 @@ pids=()
 cleanup() {
   trap - INT TERM EXIT
   log "Stopping…"
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # In reverse start order, each one gone before the next: the worker commits its offsets while Kafka still runs.
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
   [ "$started_redis" = 1 ] && stop_redis
   [ "$started_pg" = 1 ] && stop_postgres
   log "Stopped."
@@ -50,6 +61,7 @@ fi
 (cd "$(bin Ingest.Worker)" && dotnet Ingest.Worker.dll migrate)
 service Ingest.Worker
 service Ingest.Collector
+service Ingest.DemoSite
 
 for _ in $(seq 1 150); do
   curl -fs http://127.0.0.1:8080/health/ready >/dev/null 2>&1 && break
@@ -60,6 +72,7 @@ cat <<INFO
 
   Ingest is running.
     Collector      http://127.0.0.1:8080   (Swagger UI: http://127.0.0.1:8080/swagger)
+    Demo site      http://127.0.0.1:8088   (click a campaign link, browse, send the contact form, then read the lead back)
     Health         http://127.0.0.1:8080/health/ready · worker http://127.0.0.1:8081/health/ready
     Kafka          $Kafka__BootstrapServers   (dev broker admin: http://127.0.0.1:29080/brokers)
     Postgres       127.0.0.1:$PG_PORT (ingest/ingest)   Redis 127.0.0.1:$REDIS_PORT
