@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Runs the whole test suite against real Postgres and Redis (started here) and the in-process Kafka mock cluster.
+# Runs the whole test suite against real Postgres and Redis (started here), the in-process Kafka mock cluster and
+# Debian's chromium (installed here when missing; the browser tests drive it with Playwright), then the snippet's own
+# unit tests with node.
 #   ./test.sh                      every test
 #   ./test.sh --filter Governance  extra arguments go to dotnet test
 set -euo pipefail
 cd "$(dirname "$0")"
 source deploy/local/infra.sh
 
-ensure_packages
+ensure_packages chromium
 start_postgres
 start_redis
 export_connection_settings
@@ -20,6 +22,15 @@ dotnet test Ingest.sln -c Release --no-build -nologo --logger "console;verbosity
 # One closing line over every test project (dotnet test prints one summary per project).
 passed=$(awk '/^ +Passed: +[0-9]+$/ { n += $2 } END { print n + 0 }' "$out")
 failed=$(awk '/^ +Failed: +[0-9]+$/ { n += $2 } END { print n + 0 }' "$out")
+
+# The snippet's unit tests (node --test; its tools were installed from the lock file by the collector's build), unless
+# a filter picked some .NET tests only.
+if [ $# -eq 0 ]; then
+  log "Running the snippet's tests (node)…"
+  (cd src/Ingest.Snippet && npm test --silent) 2>&1 | tee "$out" || status=$?
+  passed=$((passed + $(awk '/^# pass [0-9]+$/ { n += $3 } END { print n + 0 }' "$out")))
+  failed=$((failed + $(awk '/^# fail [0-9]+$/ { n += $3 } END { print n + 0 }' "$out")))
+fi
 rm -f "$out"
 echo "${passed} passed, ${failed} failed"
 exit "$status"
