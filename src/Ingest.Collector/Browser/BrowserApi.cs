@@ -62,13 +62,13 @@ public static partial class BrowserApi
             .WithSecurityScheme(OpenApiSecurity.BrowserWriteKey)
             .WithSummary("Record one touch from a web page")
             .WithDescription("The browser door: no headers needed (navigator.sendBeacon, fetch keepalive). The write key comes in ?write_key= or the body's \"write_key\"; only origins listed in Collector:CorsOrigins are accepted (403 otherwise, nothing stored). Rate-limited per key and per client address. Self-declared bots get 202 and nothing is stored.")
-            .Accepts<TouchPayload>("text/plain", "application/json")
+            .Accepts<TouchPayload>("application/json", "text/plain")
             .Produces<TouchAccepted>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesFieldProblem()
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -76,7 +76,7 @@ public static partial class BrowserApi
             .WithName("PostAnonymousId")
             .WithSummary("Set the visitor's anonymous id as a server-set first-party cookie")
             .WithDescription("For a collector on a subdomain of the site: answers with Set-Cookie _ingest_id (Secure, SameSite=Lax, Domain=Collector:Browser:IdCookieDomain), which escapes Safari's 7-day cap on script-set cookies. The body's anonymous_id (a UUID) wins over the cookie's; without either a new one is minted.")
-            .Accepts<AnonymousIdBody>("text/plain", "application/json")
+            .Accepts<AnonymousIdBody>("application/json", "text/plain")
             .Produces<AnonymousIdBody>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);

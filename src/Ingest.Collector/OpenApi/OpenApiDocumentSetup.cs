@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Ingest.Collector.Problems;
 using Ingest.Collector.Touches;
 using Ingest.Core.Touches;
 using Microsoft.AspNetCore.OpenApi;
@@ -24,6 +25,11 @@ public static class OpenApiDocumentSetup
               {"index":1,"status":"rejected","errors":[{"field":"identities","code":"no_identity","message":"A touch needs at least one identity: anonymous_id, email, phone, external_id or a click id."}]}]}
             """,
         [typeof(FieldError)] = """{"field":"email","code":"invalid_email","message":"email is not a valid address."}""",
+        [typeof(FieldProblem)] = """
+            {"type":"https://ingest.dev/problems/validation","title":"One or more fields are invalid","status":422,
+             "detail":"email is not a valid address.","field":"email",
+             "errors":[{"field":"email","code":"invalid_email","message":"email is not a valid address."}]}
+            """,
     };
 
     private static readonly Dictionary<string, string> TagDescriptions = new()

@@ -25,7 +25,7 @@ public static class GoogleAdsWebhook
             .WithDescription("Authenticated by the body's google_key field (Webhooks:GoogleAds:Key), compared in constant time; a body field is no OpenAPI security scheme, so the operation declares none. Test leads (is_test) are stored flagged.")
             .Accepts<JsonElement>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesFieldProblem();
         return group;
     }
 

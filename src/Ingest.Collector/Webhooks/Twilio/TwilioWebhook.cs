@@ -28,7 +28,8 @@ public static class TwilioWebhook
             .WithSummary("Twilio voice webhook (incoming call)")
             .WithDescription("X-Twilio-Signature over the public URL and the sorted POST parameters. Answers empty TwiML.")
             .Accepts<Dictionary<string, string>>("application/x-www-form-urlencoded")
-            .Produces<string>(StatusCodes.Status200OK, "text/xml");
+            .Produces<string>(StatusCodes.Status200OK, "text/xml")
+            .ProducesFieldProblem();
         return group;
     }
 
