@@ -15,6 +15,22 @@ export_connection_settings
 
 log "Building (Release, warnings are errors)…"
 dotnet build Ingest.sln -c Release -nologo -v quiet
+
+# The contract, checked by a tool nobody here wrote: Redocly CLI's recommended rules (tools/openapi-lint/redocly.yaml),
+# pinned in package-lock.json. Errors and warnings both fail the run; accepted findings live in .redocly.lint-ignore.yaml.
+log "Linting openapi.yaml (Redocly CLI, recommended rules)…"
+lint_dir=tools/openapi-lint
+if [[ ! -f $lint_dir/node_modules/.package-lock.json || $lint_dir/package-lock.json -nt $lint_dir/node_modules/.package-lock.json ]]; then
+  (cd "$lint_dir" && npm ci --no-audit --no-fund --silent)
+fi
+lint_status=0
+lint_out=$(cd "$lint_dir" && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+  npx --no-install redocly lint ../../openapi.yaml --format=stylish 2>&1) || lint_status=$?
+# Drop Redocly's boxed Node.js deprecation notice; keep the findings.
+grep -v '[║╔╚]' <<<"$lint_out" | sed '/^[[:space:]]*$/d' || true
+if (( lint_status != 0 )) || grep -Eq '^[[:space:]]+[0-9]+:[0-9]+[[:space:]]+warning[[:space:]]' <<<"$lint_out"; then
+  die "openapi.yaml fails Redocly's lint (above): fix the collector's OpenAPI setup (src/Ingest.Collector/OpenApi/), then INGEST_UPDATE_OPENAPI=1 ./test.sh --filter OpenApi"
+fi
 log "Running tests…"
 out=$(mktemp)
 status=0

@@ -22,4 +22,5 @@ namespace Ingest.Collector;
 [JsonSerializable(typeof(Ingest.Storage.Leads.ChannelReport))]
 [JsonSerializable(typeof(IReadOnlyList<FieldError>))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
+[JsonSerializable(typeof(Ingest.Collector.Problems.FieldProblem))]
 public sealed partial class CollectorJsonContext : JsonSerializerContext;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Ingest.Collector.Http;
 using Ingest.Collector.Kafka;
+using Ingest.Collector.OpenApi;
 using Ingest.Collector.Problems;
 using Ingest.Collector.Touches;
 using Ingest.Core.Governance;
@@ -47,7 +48,7 @@ public static partial class BrowserApi
             .WithTags("Browser")
             .WithName("GetSnippet")
             .WithSummary("The ingest.js browser snippet")
-            .WithDescription("Embed as <script src=\"https://COLLECTOR/v1/ingest.js\" data-write-key=\"KEY\" async></script>. Compressed (br, gzip), ETag; cached a day, or a year under ?v=<version> (the ETag's value).")
+            .WithDescription("Embed as &lt;script src=\"https://COLLECTOR/v1/ingest.js\" data-write-key=\"KEY\" async&gt;&lt;/script&gt;. Compressed (br, gzip), ETag; cached a day, or a year under ?v=<version> (the ETag's value).")
             .Produces(StatusCodes.Status200OK, contentType: "text/javascript")
             .Produces(StatusCodes.Status304NotModified);
 
@@ -58,15 +59,16 @@ public static partial class BrowserApi
 
         browser.MapPost("/browser/touches", PostBrowserTouch)
             .WithName("PostBrowserTouch")
+            .WithSecurityScheme(OpenApiSecurity.BrowserWriteKey)
             .WithSummary("Record one touch from a web page")
             .WithDescription("The browser door: no headers needed (navigator.sendBeacon, fetch keepalive). The write key comes in ?write_key= or the body's \"write_key\"; only origins listed in Collector:CorsOrigins are accepted (403 otherwise, nothing stored). Rate-limited per key and per client address. Self-declared bots get 202 and nothing is stored.")
-            .Accepts<TouchPayload>("text/plain", "application/json")
+            .Accepts<TouchPayload>("application/json", "text/plain")
             .Produces<TouchAccepted>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesFieldProblem()
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -74,7 +76,7 @@ public static partial class BrowserApi
             .WithName("PostAnonymousId")
             .WithSummary("Set the visitor's anonymous id as a server-set first-party cookie")
             .WithDescription("For a collector on a subdomain of the site: answers with Set-Cookie _ingest_id (Secure, SameSite=Lax, Domain=Collector:Browser:IdCookieDomain), which escapes Safari's 7-day cap on script-set cookies. The body's anonymous_id (a UUID) wins over the cookie's; without either a new one is minted.")
-            .Accepts<AnonymousIdBody>("text/plain", "application/json")
+            .Accepts<AnonymousIdBody>("application/json", "text/plain")
             .Produces<AnonymousIdBody>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);

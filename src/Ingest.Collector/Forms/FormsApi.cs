@@ -36,7 +36,7 @@ public static class FormsApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesFieldProblem()
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .AddEndpointFilter(static (context, next) => context.HttpContext.RequestServices.GetRequiredService<FormRateLimiter>().InvokeAsync(context, next))

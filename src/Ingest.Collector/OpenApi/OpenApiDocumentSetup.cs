@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Ingest.Collector.Problems;
 using Ingest.Collector.Touches;
 using Ingest.Core.Touches;
 using Microsoft.AspNetCore.OpenApi;
@@ -24,20 +25,45 @@ public static class OpenApiDocumentSetup
               {"index":1,"status":"rejected","errors":[{"field":"identities","code":"no_identity","message":"A touch needs at least one identity: anonymous_id, email, phone, external_id or a click id."}]}]}
             """,
         [typeof(FieldError)] = """{"field":"email","code":"invalid_email","message":"email is not a valid address."}""",
+        [typeof(FieldProblem)] = """
+            {"type":"https://ingest.dev/problems/validation","title":"One or more fields are invalid","status":422,
+             "detail":"email is not a valid address.","field":"email",
+             "errors":[{"field":"email","code":"invalid_email","message":"email is not a valid address."}]}
+            """,
+    };
+
+    private static readonly Dictionary<string, string> TagDescriptions = new()
+    {
+        ["Browser"] = "The ingest.js snippet and the browser door: touches from web pages (write key in the query or body, allowed origins only) and the first-party id cookie.",
+        ["Forms"] = "HTML form posts straight from a page, checked against each form's allowed origins.",
+        ["Touches"] = "Touches from scripts and integrations, one or a batch, with a write key.",
+        ["Governance"] = "What the governance rules make of a URL or a set of UTM fields, without storing anything (read key).",
+        ["Webhooks"] = "Call-tracking and ad-platform webhooks, each verified by its provider's signature or key before its body is read.",
+        ["Leads"] = "A lead's first and latest touch, identities and timeline (read key).",
+        ["Reports"] = "Leads per channel by first or latest touch (read key).",
     };
 
     public static OpenApiOptions Configure(OpenApiOptions options)
     {
         options.AddDocumentTransformer(static (document, _, _) =>
         {
-            // The document must not depend on the host that served it (openapi.yaml is compared byte for byte).
-            document.Servers?.Clear();
+            // The document must not depend on the host that served it (openapi.yaml is compared byte for byte): a relative
+            // server means "wherever this document was fetched from".
+            document.Servers = [new OpenApiServer { Url = "/", Description = "The collector that serves this document." }];
             document.Info.Title = "Ingest";
             document.Info.Description =
                 "Lead-source touch ingestion: website forms, call tracking and ad-platform leads in; lead timelines and channel reports out. "
                 + "Errors are RFC 7807 application/problem+json with a stable type, a title and the offending field.";
+            foreach (var tag in document.Tags ?? new HashSet<OpenApiTag>())
+            {
+                tag.Description = TagDescriptions.TryGetValue(tag.Name ?? "", out var description)
+                    ? description
+                    : throw new InvalidOperationException($"Tag '{tag.Name}' has no description; add it to {nameof(OpenApiDocumentSetup)}.{nameof(TagDescriptions)}.");
+            }
+
             return Task.CompletedTask;
         });
+        options.AddOperationTransformer(OpenApiSecurity.ApplyAsync);
         options.AddSchemaTransformer(static (schema, context, _) =>
         {
             if (Examples.TryGetValue(context.JsonTypeInfo.Type, out var example))
@@ -50,10 +76,32 @@ public static class OpenApiDocumentSetup
                 AddClickIds(schema);
             }
 
+            DropNullableFromRequired(schema);
+
             return Task.CompletedTask;
         });
         return options;
     }
+
+    // The wire omits null properties (JsonIgnoreCondition.WhenWritingNull), so a nullable property is never required.
+    private static void DropNullableFromRequired(OpenApiSchema schema)
+    {
+        if (schema.Required is not { Count: > 0 } required || schema.Properties is null)
+        {
+            return;
+        }
+
+        foreach (var (name, property) in schema.Properties)
+        {
+            if (IsNullable(property))
+            {
+                required.Remove(name);
+            }
+        }
+    }
+
+    private static bool IsNullable(IOpenApiSchema schema) =>
+        schema.Type?.HasFlag(JsonSchemaType.Null) == true || schema.OneOf?.Any(static s => s.Type == JsonSchemaType.Null) == true;
 
     // Click ids reach TouchPayload as extension data (their names live in click-ids.json only): list them after utm_id.
     private static void AddClickIds(OpenApiSchema schema)

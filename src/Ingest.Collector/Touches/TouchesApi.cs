@@ -41,7 +41,7 @@ public static class TouchesApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesFieldProblem();
 
         group.MapPost("/batch", PostBatch)
             .WithName("PostTouchBatch")

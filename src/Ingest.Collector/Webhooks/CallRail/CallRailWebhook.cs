@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Ingest.Collector.Http;
 using Ingest.Collector.Kafka;
+using Ingest.Collector.OpenApi;
 using Ingest.Collector.Problems;
 using Ingest.Collector.Touches;
 using Ingest.Core.Identity;
@@ -21,11 +22,12 @@ public static class CallRailWebhook
     {
         group.MapPost("/callrail", CallRail)
             .WithName("CallRailWebhook")
+            .WithSecurityScheme(OpenApiSecurity.CallRailSignature)
             .WithSummary("CallRail call and form-submission webhooks")
             .WithDescription("Signature: Base64(HMAC-SHA1(company signing key, raw body)) in the Signature header. Optional ?event=pre_call|call_routing_complete|post_call|call_modified|form_submission names the trigger; otherwise it is inferred.")
             .Accepts<JsonElement>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesFieldProblem();
         return group;
     }
 

@@ -22,10 +22,10 @@ public static class GoogleAdsWebhook
         group.MapPost("/google-ads", GoogleAds)
             .WithName("GoogleAdsLeadFormWebhook")
             .WithSummary("Google Ads lead form webhook")
-            .WithDescription("Authenticated by the google_key field; test leads (is_test) are stored flagged.")
+            .WithDescription("Authenticated by the body's google_key field (Webhooks:GoogleAds:Key), compared in constant time; a body field is no OpenAPI security scheme, so the operation declares none. Test leads (is_test) are stored flagged.")
             .Accepts<JsonElement>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesFieldProblem();
         return group;
     }
 

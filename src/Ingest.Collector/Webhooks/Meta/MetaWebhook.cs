@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Ingest.Collector.Http;
 using Ingest.Collector.Kafka;
+using Ingest.Collector.OpenApi;
 using Ingest.Collector.Problems;
 using Ingest.Collector.Touches;
 using Ingest.Core.Identity;
@@ -21,12 +22,14 @@ public static class MetaWebhook
     {
         group.MapGet("/meta", MetaVerify)
             .WithName("MetaWebhookVerification")
+            .WithSecurityScheme(OpenApiSecurity.MetaVerifyToken)
             .WithSummary("Meta webhook subscription handshake")
             .Produces<string>(StatusCodes.Status200OK, "text/plain")
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
         group.MapPost("/meta", Meta)
             .WithName("MetaLeadAdsWebhook")
+            .WithSecurityScheme(OpenApiSecurity.MetaSignature)
             .WithSummary("Meta Lead Ads leadgen notifications")
             .WithDescription("X-Hub-Signature-256 = sha256=<hex HMAC-SHA256(app secret, raw body)>. Each leadgen change becomes one ad touch awaiting enrichment.")
             .Accepts<JsonElement>("application/json")

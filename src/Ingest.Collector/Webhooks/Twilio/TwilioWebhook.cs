@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Ingest.Collector.Http;
 using Ingest.Collector.Kafka;
+using Ingest.Collector.OpenApi;
 using Ingest.Collector.Problems;
 using Ingest.Collector.Touches;
 using Ingest.Core.Identity;
@@ -23,10 +24,12 @@ public static class TwilioWebhook
     {
         group.MapPost("/twilio", Twilio)
             .WithName("TwilioVoiceWebhook")
+            .WithSecurityScheme(OpenApiSecurity.TwilioSignature)
             .WithSummary("Twilio voice webhook (incoming call)")
             .WithDescription("X-Twilio-Signature over the public URL and the sorted POST parameters. Answers empty TwiML.")
             .Accepts<Dictionary<string, string>>("application/x-www-form-urlencoded")
-            .Produces<string>(StatusCodes.Status200OK, "text/xml");
+            .Produces<string>(StatusCodes.Status200OK, "text/xml")
+            .ProducesFieldProblem();
         return group;
     }
 

@@ -1,0 +1,120 @@
+using Ingest.Collector.Security;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace Ingest.Collector.OpenApi;
+
+/// <summary>
+/// The security schemes of the OpenAPI document: one per key role and one per webhook signature. An operation gets the
+/// scheme of its authorization policy (write or read key) or the one its endpoint names with
+/// <see cref="WithSecurityScheme{TBuilder}"/>; an operation with neither is declared public (<c>security: []</c>).
+/// </summary>
+public static class OpenApiSecurity
+{
+    public const string WriteKey = "writeKey";
+    public const string ReadKey = "readKey";
+    public const string BrowserWriteKey = "browserWriteKey";
+    public const string CallRailSignature = "callRailSignature";
+    public const string TwilioSignature = "twilioSignature";
+    public const string MetaSignature = "metaSignature";
+    public const string MetaVerifyToken = "metaVerifyToken";
+
+    private static readonly Dictionary<string, string> PolicySchemes = new()
+    {
+        [ApiKeyAuthentication.WritePolicy] = WriteKey,
+        [ApiKeyAuthentication.ReadPolicy] = ReadKey,
+    };
+
+    private static readonly Dictionary<string, Func<OpenApiSecurityScheme>> Schemes = new()
+    {
+        [WriteKey] = static () => new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            Description = "A write key (Collector:WriteKeys) as 'Authorization: Bearer <key>'. Write keys sit in public web pages: they send touches and never grant reads.",
+        },
+        [ReadKey] = static () => new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            Description = "A read key (Api:ReadKeys) as 'Authorization: Bearer <key>': leads, reports and the governance preview.",
+        },
+        [BrowserWriteKey] = static () => new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Query,
+            Name = "write_key",
+            Description = "A write key for the browser door, in ?write_key= or in the body's \"write_key\" field (navigator.sendBeacon cannot send headers). Accepted only from the origins in Collector:CorsOrigins.",
+        },
+        [CallRailSignature] = static () => new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = "Signature",
+            Description = "CallRail's signature: Base64(HMAC-SHA1(company signing key, raw body)); keys in Webhooks:CallRail:SigningKeys.",
+        },
+        [TwilioSignature] = static () => new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = "X-Twilio-Signature",
+            Description = "Twilio's signature: Base64(HMAC-SHA1(auth token, public URL + sorted POST parameters)); token in Webhooks:Twilio:AuthToken.",
+        },
+        [MetaSignature] = static () => new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = "X-Hub-Signature-256",
+            Description = "Meta's signature: sha256=<hex HMAC-SHA256(app secret, raw body)>; secret in Webhooks:Meta:AppSecret.",
+        },
+        [MetaVerifyToken] = static () => new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Query,
+            Name = "hub.verify_token",
+            Description = "The subscription verify token (Webhooks:Meta:VerifyToken) Meta sends with the handshake.",
+        },
+    };
+
+    /// <summary>Names the security scheme that guards an endpoint outside the key policies (a webhook signature, the browser key).</summary>
+    public static TBuilder WithSecurityScheme<TBuilder>(this TBuilder builder, string scheme)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        if (!Schemes.ContainsKey(scheme))
+        {
+            throw new ArgumentException($"Unknown security scheme '{scheme}'; declare it in {nameof(OpenApiSecurity)}.", nameof(scheme));
+        }
+
+        return builder.WithMetadata(new SecuritySchemeMetadata(scheme));
+    }
+
+    /// <summary>Sets each operation's security requirement and declares, once, every scheme the document uses.</summary>
+    public static Task ApplyAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        var schemes = metadata.OfType<IAuthorizeData>()
+            .Select(static a => a.Policy is { } policy && PolicySchemes.TryGetValue(policy, out var scheme) ? scheme : null)
+            .Concat(metadata.OfType<SecuritySchemeMetadata>().Select(static m => m.Scheme))
+            .OfType<string>()
+            .Distinct()
+            .ToList();
+
+        var document = context.Document ?? throw new InvalidOperationException("The operation transformer runs without its document.");
+        operation.Security = [];
+        foreach (var scheme in schemes)
+        {
+            if (document.Components?.SecuritySchemes?.ContainsKey(scheme) != true)
+            {
+                document.AddComponent<IOpenApiSecurityScheme>(scheme, Schemes[scheme]());
+            }
+
+            // Each scheme alone is enough, so each is its own requirement (OpenAPI ORs the list).
+            operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, document)] = [] });
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private sealed record SecuritySchemeMetadata(string Scheme);
+}
