@@ -39,8 +39,8 @@ public static class OpenApiDocumentSetup
         ["Touches"] = "Touches from scripts and integrations, one or a batch, with a write key.",
         ["Governance"] = "What the governance rules make of a URL or a set of UTM fields, without storing anything (read key).",
         ["Webhooks"] = "Call-tracking and ad-platform webhooks, each verified by its provider's signature or key before its body is read.",
-        ["Leads"] = "A lead's first and latest touch, identities and timeline (read key).",
-        ["Reports"] = "Leads per channel by first or latest touch (read key).",
+        ["Leads"] = "A lead's first, latest and lead-creation touch, identities and timeline (read key).",
+        ["Reports"] = "Leads per channel by first, latest or lead-creation touch; visitors are not counted (read key).",
     };
 
     public static OpenApiOptions Configure(OpenApiOptions options)
@@ -59,6 +59,15 @@ public static class OpenApiDocumentSetup
                 tag.Description = TagDescriptions.TryGetValue(tag.Name ?? "", out var description)
                     ? description
                     : throw new InvalidOperationException($"Tag '{tag.Name}' has no description; add it to {nameof(OpenApiDocumentSetup)}.{nameof(TagDescriptions)}.");
+            }
+
+            // Again over the finished components: a nullable reference (oneOf null | $ref) is only complete here.
+            foreach (var schema in document.Components?.Schemas?.Values ?? [])
+            {
+                if (schema is OpenApiSchema concrete)
+                {
+                    DropNullableFromRequired(concrete);
+                }
             }
 
             return Task.CompletedTask;
