@@ -167,12 +167,12 @@ public sealed class BrowserStack : IAsyncLifetime
         return default;
     }
 
-    /// <summary>How many touches the database holds for an anonymous id (0 when it is unknown).</summary>
-    public async Task<long> StoredTouchesAsync(string anonymousId)
+    /// <summary>How many touches the database holds for an anonymous id (0 when it is unknown), optionally only those matching <paramref name="where"/> (SQL over <c>record</c>).</summary>
+    public async Task<long> StoredTouchesAsync(string anonymousId, string where = "true")
     {
         await using var connection = await Database.DataSource.OpenConnectionAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "select count(*) from touches where record->'identities'->>'anonymous_id' = $1";
+        command.CommandText = $"select count(*) from touches where record->'identities'->>'anonymous_id' = $1 and ({where})";
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = anonymousId });
         return (long)(await command.ExecuteScalarAsync())!;
     }

@@ -172,6 +172,29 @@ public sealed class SnippetInBrowserTests(BrowserStack stack) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task IdentifyAndScriptedTouch_JoinTheVisitorsHistory_GlobalPrivacyControlMeansNoAdsConsent()
+    {
+        await using var context = await stack.Browser.NewContextAsync();
+        await context.AddInitScriptAsync("Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })");
+        _page = await context.NewPageAsync();
+        await GotoAsync("/?utm_source=google&utm_medium=cpc&utm_campaign=brand");
+        var anonymousId = await StoredIdAsync();
+        await stack.LeadAsync($"anonymous_id={anonymousId}", l => l.GetProperty("touch_count").GetInt32() == 1);
+
+        await _page.EvaluateAsync("() => ingest('identify', { email: 'GPC@acme.example' })");
+        await stack.LeadAsync("email=gpc@acme.example", l => l.GetProperty("touch_count").GetInt32() == 2);
+        await _page.EvaluateAsync("() => ingest('touch', { kind: 'form', email: 'gpc@acme.example', properties: { plan: 'team' } })");
+
+        var lead = await stack.LeadAsync("email=gpc@acme.example", l => l.GetProperty("touch_count").GetInt32() == 3);
+        Assert.Equal("paid_search", lead.GetProperty("first_touch").GetProperty("channel").GetString());
+        Assert.Equal("visit", lead.GetProperty("lead_created_touch").GetProperty("kind").GetString()); // the identified visit
+        Assert.Equal("form", lead.GetProperty("latest_touch").GetProperty("kind").GetString());
+        Assert.Contains(lead.GetProperty("identities").EnumerateArray(), i => i.GetProperty("value").GetString() == anonymousId);
+        Assert.Equal(3, await stack.StoredTouchesAsync(anonymousId, "record->'consent'->>'analytics' = 'true' and record->'consent'->>'ads' = 'false'"));
+        Assert.Equal(1, await stack.StoredTouchesAsync(anonymousId, "record->'properties'->>'plan' = 'team'"));
+    }
+
+    [Fact]
     public async Task CookiesClearedButStorageKept_AndTheReverse_SameAnonymousIdAndFirstTouch()
     {
         await GotoAsync("/?utm_source=google&utm_medium=cpc&utm_campaign=brand");

@@ -13,6 +13,8 @@ public sealed class BrowserHost : CollectorHost
     protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
         ["Collector:CorsOrigins:0"] = AllowedOrigin,
+        ["Collector:Browser:IdCookieDomain"] = "acme.example",
+        ["Collector:Browser:IdCookieDays"] = "200",
     };
 }
 
@@ -78,6 +80,48 @@ public sealed class BrowserDoorTests(BrowserHost host) : IClassFixture<BrowserHo
         Assert.Equal([$"b-{run}-body", $"b-{run}-query"], records.Select(r => r.GetProperty("event_id").GetString()).Order(StringComparer.Ordinal));
         Assert.All(records, r => Assert.Equal("visit", r.GetProperty("kind").GetString()));
         Assert.All(records, r => Assert.Equal("browser", r.GetProperty("door").GetString()));
+    }
+
+    [Fact]
+    public async Task IdCookie_AllowedOrigin_SetByTheServerOnTheSiteDomain_SecureLaxLongLived_OtherOriginsRefused()
+    {
+        // Headers as they are on the wire: no client cookie jar (it would refuse a cookie for acme.example on localhost).
+        using var client = host.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { HandleCookies = false });
+        const string id = "0193a0b0-1111-7000-8000-00000000abcd";
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/id")
+        {
+            Content = new StringContent($$"""{"anonymous_id":"{{id}}"}""", Encoding.UTF8, "text/plain"),
+        };
+        request.Headers.Add("Origin", BrowserHost.AllowedOrigin);
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(id, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("anonymous_id").GetString());
+        var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"));
+        var attributes = cookie.Split(';', StringSplitOptions.TrimEntries).Select(a => a.ToLowerInvariant()).ToList();
+        Assert.Equal($"_ingest_id={id}", cookie.Split(';')[0]);
+        Assert.Contains("domain=acme.example", attributes);
+        Assert.Contains("max-age=17280000", attributes); // 200 days
+        Assert.Contains("secure", attributes);
+        Assert.Contains("samesite=lax", attributes);
+        Assert.Contains("path=/", attributes);
+        Assert.DoesNotContain("httponly", attributes); // the snippet reads it
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        // The snippet calls it with credentials: the allowed origin may read the answer.
+        Assert.Equal(BrowserHost.AllowedOrigin, Assert.Single(response.Headers.GetValues("Access-Control-Allow-Origin")));
+        Assert.Equal("true", Assert.Single(response.Headers.GetValues("Access-Control-Allow-Credentials")));
+
+        // No id in the body: the cookie's id is kept (never a new one for a known browser).
+        var again = new HttpRequestMessage(HttpMethod.Post, "/v1/id") { Content = new StringContent("{}", Encoding.UTF8, "text/plain") };
+        again.Headers.Add("Origin", BrowserHost.AllowedOrigin);
+        again.Headers.Add("Cookie", $"_ingest_id={id}");
+        Assert.Equal(id, (await (await client.SendAsync(again)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("anonymous_id").GetString());
+
+        var evil = new HttpRequestMessage(HttpMethod.Post, "/v1/id") { Content = new StringContent("{}", Encoding.UTF8, "text/plain") };
+        evil.Headers.Add("Origin", "https://evil.example");
+        var refused = await client.SendAsync(evil);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.False(refused.Headers.Contains("Set-Cookie"));
     }
 
     [Fact]
