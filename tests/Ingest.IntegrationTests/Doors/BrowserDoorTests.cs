@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -141,5 +142,53 @@ public sealed class BrowserDoorTests(BrowserHost host) : IClassFixture<BrowserHo
         var again = new HttpRequestMessage(HttpMethod.Get, "/v1/ingest.js");
         again.Headers.IfNoneMatch.Add(etag);
         Assert.Equal(HttpStatusCode.NotModified, (await client.SendAsync(again)).StatusCode);
+    }
+}
+
+/// <summary>A collector whose browser door allows a burst of three touches per client address.</summary>
+public sealed class BrowserLimitHost : CollectorHost
+{
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["Collector:CorsOrigins:0"] = BrowserHost.AllowedOrigin,
+        ["Collector:Browser:PermitsPerSecondPerAddress"] = "1",
+        ["Collector:Browser:BurstPerAddress"] = "3",
+    };
+}
+
+public sealed class BrowserRateLimitTests(BrowserLimitHost host) : IClassFixture<BrowserLimitHost>
+{
+    private async Task<HttpContext> BeaconFromAsync(string address, string eventId) =>
+        await host.Server.SendAsync(c =>
+        {
+            c.Connection.RemoteIpAddress = System.Net.IPAddress.Parse(address);
+            c.Request.Method = "POST";
+            c.Request.Path = "/v1/browser/touches";
+            c.Request.QueryString = new QueryString("?write_key=" + CollectorHost.WriteKey);
+            c.Request.Headers.Origin = BrowserHost.AllowedOrigin;
+            c.Request.ContentType = "text/plain";
+            var body = Encoding.UTF8.GetBytes($$"""{"event_id":"{{eventId}}","kind":"visit","anonymous_id":"0193a0b0-0000-7000-8000-000000000002","page_url":"https://www.acme.example/"}""");
+            c.Request.Body = new MemoryStream(body);
+            c.Request.ContentLength = body.Length;
+        });
+
+    [Fact]
+    public async Task BrowserTouches_PerClientAddress_BurstThenRateLimited_OtherAddressesUnaffected()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        int[] statuses = new int[4];
+        for (var i = 0; i < statuses.Length; i++)
+        {
+            statuses[i] = (await BeaconFromAsync("203.0.113.7", $"rl-{run}-{i}")).Response.StatusCode;
+        }
+
+        Assert.Equal([202, 202, 202, 429], statuses);
+        var limited = await BeaconFromAsync("203.0.113.7", $"rl-{run}-again");
+        Assert.Equal(429, limited.Response.StatusCode);
+        Assert.True(limited.Response.Headers.RetryAfter.Count == 1, "429 carries Retry-After");
+        Assert.Equal("application/problem+json", limited.Response.ContentType?.Split(';')[0]);
+
+        // Same key, another visitor's address: its own bucket.
+        Assert.Equal(202, (await BeaconFromAsync("198.51.100.20", $"rl-{run}-other")).Response.StatusCode);
     }
 }
