@@ -71,11 +71,7 @@ public sealed class BrowserStack : IAsyncLifetime
 
         _collector = new WebApplicationFactory<collector::Program>().WithWebHostBuilder(b =>
         {
-            b.UseSetting("Kafka:BootstrapServers", _kafka.BootstrapServers);
-            b.UseSetting("Kafka:TouchTopic", topic);
-            b.UseSetting("ConnectionStrings:Postgres", Database.ConnectionString);
-            b.UseSetting("Collector:WriteKeys:0", WriteKey);
-            b.UseSetting("Api:ReadKeys:0", ReadKey);
+            b.UseSettings(ServiceSettings.Collector(_kafka, topic, Database, WriteKey, ReadKey));
             b.UseSetting("Collector:CorsOrigins:0", SiteUrl);
             b.UseSetting("Forms:contact:AllowedOrigins:0", SiteUrl);
             b.UseSetting("Forms:contact:RedirectUrl", SiteUrl + "/thanks.html");
@@ -85,17 +81,7 @@ public sealed class BrowserStack : IAsyncLifetime
         CollectorUrl = AddressOf(_collector.Services);
 
         _worker = new WebApplicationFactory<worker::Program>().WithWebHostBuilder(b =>
-        {
-            b.UseSetting("Kafka:BootstrapServers", _kafka.BootstrapServers);
-            b.UseSetting("Kafka:TouchTopic", topic);
-            b.UseSetting("Kafka:DeadLetterTopic", deadLetters);
-            b.UseSetting("ConnectionStrings:Postgres", Database.ConnectionString);
-            b.UseSetting("ConnectionStrings:Redis", _redis.ConnectionString);
-            b.UseSetting("Redis:KeyPrefix", _redis.KeyPrefix);
-            b.UseSetting("Worker:GroupId", TestEnvironment.UniqueName("group"));
-            b.UseSetting("Worker:SessionTimeoutMs", "6000");
-            b.UseSetting("Worker:BatchTimeoutMs", "20");
-        });
+            b.UseSettings(ServiceSettings.Worker(_kafka, topic, deadLetters, Database, _redis)));
         _ = _worker.Services;
 
         _site = new WebApplicationFactory<demosite::Program>().WithWebHostBuilder(b =>

@@ -30,27 +30,13 @@ public sealed class ContractHost : WebApplicationFactory<Program>, IAsyncLifetim
         Topic = Kafka.CreateTopic("touches", partitions: 2);
         var deadLetters = Kafka.CreateTopic("dlq", partitions: 1);
         _worker = new WebApplicationFactory<worker::Program>().WithWebHostBuilder(b =>
-        {
-            b.UseSetting("Kafka:BootstrapServers", Kafka.BootstrapServers);
-            b.UseSetting("Kafka:TouchTopic", Topic);
-            b.UseSetting("Kafka:DeadLetterTopic", deadLetters);
-            b.UseSetting("ConnectionStrings:Postgres", Database.ConnectionString);
-            b.UseSetting("ConnectionStrings:Redis", Redis.ConnectionString);
-            b.UseSetting("Redis:KeyPrefix", Redis.KeyPrefix);
-            b.UseSetting("Worker:GroupId", TestEnvironment.UniqueName("group"));
-            b.UseSetting("Worker:SessionTimeoutMs", "6000");
-            b.UseSetting("Worker:BatchTimeoutMs", "20");
-        });
+            b.UseSettings(ServiceSettings.Worker(Kafka, Topic, deadLetters, Database, Redis)));
         _ = _worker.Services;
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseSetting("Kafka:BootstrapServers", Kafka.BootstrapServers);
-        builder.UseSetting("Kafka:TouchTopic", Topic);
-        builder.UseSetting("ConnectionStrings:Postgres", Database.ConnectionString);
-        builder.UseSetting("Collector:WriteKeys:0", WriteKey);
-        builder.UseSetting("Api:ReadKeys:0", ReadKey);
+        builder.UseSettings(ServiceSettings.Collector(Kafka, Topic, Database, WriteKey, ReadKey));
     }
 
     /// <summary>A generated client holding a write key (the <c>writeKey</c> scheme: Bearer).</summary>

@@ -26,16 +26,9 @@ public class CollectorHost : WebApplicationFactory<Program>, IAsyncLifetime
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseSetting("Kafka:BootstrapServers", Kafka.BootstrapServers);
-        builder.UseSetting("Kafka:TouchTopic", Topic);
-        builder.UseSetting("ConnectionStrings:Postgres", Database.ConnectionString);
-        builder.UseSetting("Collector:WriteKeys:0", WriteKey);
-        builder.UseSetting("Api:ReadKeys:0", ReadKey);
+        builder.UseSettings(ServiceSettings.Collector(Kafka, Topic, Database, WriteKey, ReadKey));
         builder.UseSetting("Collector:Kafka:AckTimeoutMs", "3000");
-        foreach (var (key, value) in Settings)
-        {
-            builder.UseSetting(key, value);
-        }
+        builder.UseSettings(Settings);
     }
 
     public HttpClient CreateClient(string? key)

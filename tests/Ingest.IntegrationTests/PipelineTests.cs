@@ -22,17 +22,7 @@ public sealed class PipelineHost : CollectorHost
         await Redis.InitializeAsync();
         var deadLetters = Kafka.CreateTopic("dlq", partitions: 1);
         _worker = new WebApplicationFactory<worker::Program>().WithWebHostBuilder(b =>
-        {
-            b.UseSetting("Kafka:BootstrapServers", Kafka.BootstrapServers);
-            b.UseSetting("Kafka:TouchTopic", Topic);
-            b.UseSetting("Kafka:DeadLetterTopic", deadLetters);
-            b.UseSetting("ConnectionStrings:Postgres", Database.ConnectionString);
-            b.UseSetting("ConnectionStrings:Redis", Redis.ConnectionString);
-            b.UseSetting("Redis:KeyPrefix", Redis.KeyPrefix);
-            b.UseSetting("Worker:GroupId", TestEnvironment.UniqueName("group"));
-            b.UseSetting("Worker:SessionTimeoutMs", "6000");
-            b.UseSetting("Worker:BatchTimeoutMs", "20");
-        });
+            b.UseSettings(ServiceSettings.Worker(Kafka, Topic, deadLetters, Database, Redis)));
         _ = _worker.Services;
     }
 
