@@ -28,54 +28,26 @@ public static class OpenApiSecurity
 
     private static readonly Dictionary<string, Func<OpenApiSecurityScheme>> Schemes = new()
     {
-        [WriteKey] = static () => new OpenApiSecurityScheme
-        {
-            Type = SecuritySchemeType.Http,
-            Scheme = "bearer",
-            Description = "A write key (Collector:WriteKeys) as 'Authorization: Bearer <key>'. Write keys sit in public web pages: they send touches and never grant reads.",
-        },
-        [ReadKey] = static () => new OpenApiSecurityScheme
-        {
-            Type = SecuritySchemeType.Http,
-            Scheme = "bearer",
-            Description = "A read key (Api:ReadKeys) as 'Authorization: Bearer <key>': leads, reports and the governance preview.",
-        },
-        [BrowserWriteKey] = static () => new OpenApiSecurityScheme
-        {
-            Type = SecuritySchemeType.ApiKey,
-            In = ParameterLocation.Query,
-            Name = "write_key",
-            Description = "A write key for the browser door, in ?write_key= or in the body's \"write_key\" field (navigator.sendBeacon cannot send headers). Accepted only from the origins in Collector:CorsOrigins.",
-        },
-        [CallRailSignature] = static () => new OpenApiSecurityScheme
-        {
-            Type = SecuritySchemeType.ApiKey,
-            In = ParameterLocation.Header,
-            Name = "Signature",
-            Description = "CallRail's signature: Base64(HMAC-SHA1(company signing key, raw body)); keys in Webhooks:CallRail:SigningKeys.",
-        },
-        [TwilioSignature] = static () => new OpenApiSecurityScheme
-        {
-            Type = SecuritySchemeType.ApiKey,
-            In = ParameterLocation.Header,
-            Name = "X-Twilio-Signature",
-            Description = "Twilio's signature: Base64(HMAC-SHA1(auth token, public URL + sorted POST parameters)); token in Webhooks:Twilio:AuthToken.",
-        },
-        [MetaSignature] = static () => new OpenApiSecurityScheme
-        {
-            Type = SecuritySchemeType.ApiKey,
-            In = ParameterLocation.Header,
-            Name = "X-Hub-Signature-256",
-            Description = "Meta's signature: sha256=<hex HMAC-SHA256(app secret, raw body)>; secret in Webhooks:Meta:AppSecret.",
-        },
-        [MetaVerifyToken] = static () => new OpenApiSecurityScheme
-        {
-            Type = SecuritySchemeType.ApiKey,
-            In = ParameterLocation.Query,
-            Name = "hub.verify_token",
-            Description = "The subscription verify token (Webhooks:Meta:VerifyToken) Meta sends with the handshake.",
-        },
+        [WriteKey] = static () => Bearer(
+            "A write key (Collector:WriteKeys) as 'Authorization: Bearer <key>'. Write keys sit in public web pages: they send touches and never grant reads."),
+        [ReadKey] = static () => Bearer("A read key (Api:ReadKeys) as 'Authorization: Bearer <key>': leads, reports and the governance preview."),
+        [BrowserWriteKey] = static () => ApiKey(ParameterLocation.Query, "write_key",
+            "A write key for the browser door, in ?write_key= or in the body's \"write_key\" field (navigator.sendBeacon cannot send headers). Accepted only from the origins in Collector:CorsOrigins."),
+        [CallRailSignature] = static () => ApiKey(ParameterLocation.Header, "Signature",
+            "CallRail's signature: Base64(HMAC-SHA1(company signing key, raw body)); keys in Webhooks:CallRail:SigningKeys."),
+        [TwilioSignature] = static () => ApiKey(ParameterLocation.Header, "X-Twilio-Signature",
+            "Twilio's signature: Base64(HMAC-SHA1(auth token, public URL + sorted POST parameters)); token in Webhooks:Twilio:AuthToken."),
+        [MetaSignature] = static () => ApiKey(ParameterLocation.Header, "X-Hub-Signature-256",
+            "Meta's signature: sha256=<hex HMAC-SHA256(app secret, raw body)>; secret in Webhooks:Meta:AppSecret."),
+        [MetaVerifyToken] = static () => ApiKey(ParameterLocation.Query, "hub.verify_token",
+            "The subscription verify token (Webhooks:Meta:VerifyToken) Meta sends with the handshake."),
     };
+
+    private static OpenApiSecurityScheme Bearer(string description) =>
+        new() { Type = SecuritySchemeType.Http, Scheme = "bearer", Description = description };
+
+    private static OpenApiSecurityScheme ApiKey(ParameterLocation location, string name, string description) =>
+        new() { Type = SecuritySchemeType.ApiKey, In = location, Name = name, Description = description };
 
     /// <summary>Names the security scheme that guards an endpoint outside the key policies (a webhook signature, the browser key).</summary>
     public static TBuilder WithSecurityScheme<TBuilder>(this TBuilder builder, string scheme)
