@@ -1,0 +1,67 @@
+namespace Ingest.Core.Attribution;
+
+/// <summary>How a conversion's credit is shared among its eligible touches (docs/attribution.md).</summary>
+public enum AttributionModel
+{
+    /// <summary>All to the earliest eligible touch.</summary>
+    First,
+
+    /// <summary>All to the latest eligible touch.</summary>
+    Last,
+
+    /// <summary>All to the latest eligible touch whose channel is not direct; the latest touch when every one is direct.</summary>
+    LastNonDirect,
+
+    /// <summary>Equal shares.</summary>
+    Linear,
+
+    /// <summary>Weight 2^(−Δt / half-life), Δt from the touch to the conversion.</summary>
+    TimeDecay,
+
+    /// <summary>40 % first, 40 % lead creation, 20 % equally to the touches between them.</summary>
+    UShaped,
+
+    /// <summary>30 % first, 30 % lead creation, 30 % opportunity creation, 10 % equally to every other touch.</summary>
+    WShaped,
+
+    /// <summary>22.5 % each to first, lead creation, opportunity creation and close, 10 % equally to every other touch.</summary>
+    FullPath,
+}
+
+/// <summary>The milestones a touch stands for in a journey; one touch can hold several.</summary>
+[Flags]
+public enum TouchRoles
+{
+    None = 0,
+    First = 1,
+    LeadCreation = 2,
+    OpportunityCreation = 4,
+    Close = 8,
+    Last = 16,
+}
+
+/// <summary>One stored touch of a lead, as attribution sees it.</summary>
+public readonly record struct JourneyTouch(string EventId, DateTimeOffset OccurredAt, string Channel, string Kind);
+
+/// <summary>
+/// A lead's touches (any order) and the conversion to credit: its time, the lead-creation touch's event id, and the
+/// opportunity and customer milestones' times when reached.
+/// </summary>
+public sealed record Journey(
+    IReadOnlyList<JourneyTouch> Touches, DateTimeOffset ConversionAt, string? LeadCreatedEventId = null, DateTimeOffset? OpportunityAt = null,
+    DateTimeOffset? CustomerAt = null);
+
+/// <summary>Which touches are eligible: within <see cref="LookbackDays"/> before the conversion and not of an excluded kind.</summary>
+public sealed record AttributionOptions(int LookbackDays = 90, double HalfLifeDays = 7, IReadOnlySet<string>? ExcludedKinds = null)
+{
+    public static AttributionOptions Default { get; } = new();
+}
+
+/// <summary>An eligible touch with its roles and its share of the conversion under each model asked for.</summary>
+public sealed record CreditedTouch(JourneyTouch Touch, TouchRoles Roles, IReadOnlyDictionary<AttributionModel, double> Weights);
+
+/// <summary>A touch that gets no credit, and why: <c>excluded_kind</c>, <c>after_conversion</c> or <c>outside_lookback</c>.</summary>
+public sealed record LeftOutTouch(JourneyTouch Touch, string Reason);
+
+/// <summary>The credit of one conversion: every eligible touch in time order (weights of a model sum to 1) and the touches left out.</summary>
+public sealed record JourneyCredit(IReadOnlyList<CreditedTouch> Credited, IReadOnlyList<LeftOutTouch> LeftOut);
