@@ -3,6 +3,8 @@
 #   load-tests/run.sh collector   single touches: bare-Kestrel and Kestrel→Kafka ceilings vs the collector, alternately
 #   load-tests/run.sh batch       POST /v1/touches/batch, 100 touches per request, vs the broker's produce ceiling
 #   load-tests/run.sh pipeline    COPY ceiling, then a fixed number of touches through collector → Kafka → worker → Postgres
+#   load-tests/run.sh chaos       TOUCHES (default 1,000,000) through the pipeline while faults are injected at random, logged
+#                                 moments (CHAOS_SEED, CHAOS_WINDOW s); then every acknowledged id checked stored exactly once
 # Settings: DURATION (s, default 20), CONNECTIONS (64), ROUNDS (2), CEILING_RECORDS (batch, 200000), TOUCHES (pipeline, 300000), RATE (paced run, 5000/s),
 #           PHASES (pipeline: any of worker,pipeline,paced; default all), WARMUP_TOUCHES (30000),
 #           PACED_WARMUP_SECONDS (10; paced-only runs).
@@ -19,7 +21,7 @@ export INGEST_WRITE_KEY=${INGEST_WRITE_KEY:-load-write-key}
 OUT=load-tests/out
 mkdir -p "$OUT"
 
-case "$scenario" in collector|batch|pipeline) ;; *) echo "usage: load-tests/run.sh collector|batch|pipeline" >&2; exit 2;; esac
+case "$scenario" in collector|batch|pipeline|chaos) ;; *) echo "usage: load-tests/run.sh collector|batch|pipeline|chaos" >&2; exit 2;; esac
 
 ensure_packages wrk
 start_postgres
@@ -50,6 +52,8 @@ cleanup() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # Workers the chaos run started (and restarted) itself.
+  pkill -f "Ingest.Worker.dll --urls http://127.0.0.1:808[13]" 2>/dev/null || true
 }
 trap cleanup INT TERM EXIT
 start() { local dir=$1 dll=$2; shift 2; (cd "$(bin "$dir")" && exec dotnet "$dll.dll" "$@" >"$INGEST_ROOT/$OUT/$dll.log" 2>&1) & pids+=($!); }
@@ -116,6 +120,54 @@ batch)
     --touches "${CEILING_RECORDS:-200000}" --kafka "${Kafka__BootstrapServers:-127.0.0.1:29092}" | sed -n 's/^produce_ceiling\/s=//p')
   awk -v t="$(rate "$out" 100)" -v c="$produce" -v p99="$(field "$out" p99_us)" -v e="$(( $(field "$out" non2xx) + $(field "$out" socket_errors) ))" \
     'BEGIN { printf "batch: touches/s=%d produce_ceiling/s=%d ratio=%.2f p99_ms=%.2f errors=%d\n", t, c, t / c, p99 / 1000, e }'
+  ;;
+chaos)
+  [ "$reusing" = false ] || die "chaos restarts Postgres, Redis and the broker: stop the running pipeline first"
+  faults=$OUT/chaos-faults.log
+  : >"$faults"
+  worker_pid=
+  start_worker() { # port → pid of a worker process (its own health port)
+    (cd "$(bin src/Ingest.Worker)" && exec dotnet Ingest.Worker.dll --urls "http://127.0.0.1:$1" >>"$INGEST_ROOT/$OUT/Ingest.Worker-$1.log" 2>&1) &
+    echo $!
+  }
+  worker_pid=$(start_worker 8081)
+  wait_http http://127.0.0.1:8081/health/live
+  fault() { echo "fault $(( $(date +%s) - chaos_start ))s $*" >>"$faults"; log "fault: $*"; }
+  inject() { # the faults, in a random order at random moments of the window, each logged
+    local window=${CHAOS_WINDOW:-150} names=(broker_down worker_kill worker_kill postgres_restart redis_flush redis_restart worker_join_leave)
+    RANDOM=${CHAOS_SEED:-7}
+    local -a at=()
+    for _ in "${names[@]}"; do at+=($((15 + RANDOM % (window - 15)))); done
+    mapfile -t at < <(printf '%s
+' "${at[@]}" | sort -n)
+    mapfile -t names < <(printf '%s
+' "${names[@]}" | shuf --random-source=<(yes "${CHAOS_SEED:-7}"))
+    for i in "${!names[@]}"; do
+      local wait_s=$(( chaos_start + at[i] - $(date +%s) ))
+      (( wait_s > 0 )) && sleep "$wait_s"
+      case "${names[i]}" in
+        broker_down) fault "broker down for 10 s"; curl -fs -X POST http://127.0.0.1:29080/brokers/1/down >/dev/null; sleep 10
+          curl -fs -X POST http://127.0.0.1:29080/brokers/1/up >/dev/null; echo "recovered broker up" >>"$faults" ;;
+        worker_kill) fault "worker SIGKILL (pid $worker_pid), restarted after 3 s"; kill -KILL "$worker_pid" 2>/dev/null || true; sleep 3
+          worker_pid=$(start_worker 8081) ;;
+        postgres_restart) fault "postgres restart -m immediate"
+          as_pg "$(pg_bin)/pg_ctl" -D "$INGEST_DATA_DIR/postgres" -m immediate -w -t 60 restart -l "$INGEST_DATA_DIR/postgres/server.log" >/dev/null ;;
+        redis_flush) fault "redis flushdb"; redis_cli -n 1 flushdb >/dev/null ;;
+        redis_restart) fault "redis restart"; stop_redis; sleep 2; start_redis ;;
+        worker_join_leave) fault "second worker joins for 20 s, then leaves"; local second; second=$(start_worker 8083); sleep 20
+          kill -TERM "$second" 2>/dev/null || true
+          for _ in $(seq 1 100); do kill -0 "$second" 2>/dev/null || break; sleep 0.3; done ;;
+      esac
+    done
+    echo "done" >>"$faults"
+  }
+  chaos_start=$(date +%s)
+  inject &
+  injector=$!
+  (cd "$(bin load-tests/Ingest.LoadTests.Pipeline)" && dotnet Ingest.LoadTests.Pipeline.dll chaos \
+    --touches "${TOUCHES:-1000000}" --collector http://127.0.0.1:8080 --write-key "$INGEST_WRITE_KEY" \
+    --kafka "${Kafka__BootstrapServers:-127.0.0.1:29092}" --fault-log "$INGEST_ROOT/$faults") || true
+  wait "$injector" 2>/dev/null || true
   ;;
 pipeline)
   (cd "$(bin load-tests/Ingest.LoadTests.Pipeline)" && dotnet Ingest.LoadTests.Pipeline.dll \

@@ -5,13 +5,22 @@ using System.Text.Json;
 
 namespace Ingest.LoadTests.Pipeline;
 
-/// <summary>Posts batches to <c>/v1/touches/batch</c> with bounded concurrency and records every acknowledged event id.</summary>
-internal sealed class CollectorSender(HttpClient http, int concurrency)
+/// <summary>
+/// Posts batches to <c>/v1/touches/batch</c> with bounded concurrency and records every acknowledged event id. A batch
+/// with unavailable items (503: Kafka did not acknowledge in time), a timeout or a failed connection is sent again
+/// with the same event ids, as the docs tell clients to, up to <paramref name="attempts"/> times.
+/// </summary>
+internal sealed class CollectorSender(HttpClient http, int concurrency, int attempts = 5)
 {
     private readonly HashSet<string> _acked = [];
     private int _failed;
+    private int _retried;
 
+    /// <summary>Touches never acknowledged (refused, or still unavailable after the last attempt).</summary>
     public int Failed => _failed;
+
+    /// <summary>Batches sent again.</summary>
+    public int Retried => _retried;
 
     public async Task<HashSet<string>> SendAsync(TouchGenerator generator, int touches, int perBatch, int? pacePerSecond, Backlog? backlog)
     {
@@ -56,11 +65,23 @@ internal sealed class CollectorSender(HttpClient http, int concurrency)
     {
         try
         {
-            for (var attempt = 0; attempt < 5; attempt++)
+            for (var attempt = 1; attempt <= attempts; attempt++)
             {
                 using var content = new ByteArrayContent(body);
                 content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                using var response = await http.PostAsync("/v1/touches/batch", content);
+                HttpResponseMessage response;
+                try
+                {
+                    response = await http.PostAsync("/v1/touches/batch", content);
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && attempt < attempts)
+                {
+                    Interlocked.Increment(ref _retried);
+                    await Task.Delay(500);
+                    continue;
+                }
+
+                using var _ = response;
                 using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
                 var unavailable = 0;
                 lock (_acked)
@@ -88,6 +109,7 @@ internal sealed class CollectorSender(HttpClient http, int concurrency)
                 }
 
                 // Retrying the whole batch with the same event ids is safe: duplicates are stored once.
+                Interlocked.Increment(ref _retried);
                 await Task.Delay(500);
             }
         }

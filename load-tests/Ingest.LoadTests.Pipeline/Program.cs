@@ -9,7 +9,7 @@ using Npgsql;
 //  3. the pipeline: touches posted to the collector's batch endpoint as fast as the pipeline sustains, drained;
 //  (2 and 3 each start with an unmeasured warm-up of --warmup touches, so the services run their optimized code);
 //  4. a paced phase measuring acceptance-to-visibility lag (commit timestamp − received_at).
-// Every acknowledged event id must be stored exactly once.
+// Every acknowledged event id must be stored exactly once. "chaos" (load-tests/run.sh chaos) runs Chaos.cs instead.
 var options = PipelineOptions.Parse(args);
 if (args.FirstOrDefault() == "produce-ceiling")
 {
@@ -25,6 +25,19 @@ await using var db = NpgsqlDataSource.Create(connectionString);
 var probe = new StoreProbe(db);
 var stamp = DateTime.UtcNow.ToString("MMddHHmmss", CultureInfo.InvariantCulture);
 long lost = 0, duplicates = 0;
+
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+{
+    BaseAddress = new Uri(options.Collector),
+    Timeout = TimeSpan.FromSeconds(30),
+};
+http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.WriteKey);
+
+if (args.FirstOrDefault() == "chaos")
+{
+    await Chaos.RunAsync(options, http, probe, db, stamp);
+    return;
+}
 
 // The rows of the ceiling and of the worker phase come from the same generator, built as the collector builds them.
 var workerGenerator = new TouchGenerator($"lw{stamp}", seed: 42);
@@ -70,12 +83,6 @@ if (options.Phases.Contains("worker"))
 }
 
 built.Clear();
-using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
-{
-    BaseAddress = new Uri(options.Collector),
-    Timeout = TimeSpan.FromSeconds(30),
-};
-http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.WriteKey);
 
 // Warm-up through the collector (not measured), before the first phase that goes through it: as fast as the pipeline
 // takes it (pace null, backlog bounded) or at a pace.
@@ -138,7 +145,7 @@ static void Log(string line) => Console.Error.WriteLine("[pipeline] " + line);
 
 internal sealed record PipelineOptions(
     int Touches, int WorkerTouches, int Warmup, int Rate, int PacedSeconds, int PacedWarmupSeconds, int Concurrency, int Backlog,
-    string Collector, string WriteKey, string Kafka, string Topic, IReadOnlySet<string> Phases)
+    string Collector, string WriteKey, string Kafka, string Topic, IReadOnlySet<string> Phases, string FaultLog)
 {
     public static PipelineOptions Parse(string[] args)
     {
@@ -164,6 +171,7 @@ internal sealed record PipelineOptions(
             Get("write-key", "load-write-key"),
             Get("kafka", "127.0.0.1:29092"),
             Get("topic", "touches.v1"),
-            Get("phases", "worker,pipeline,paced").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet());
+            Get("phases", args.FirstOrDefault() == "chaos" ? "" : "worker,pipeline,paced").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(),
+            Get("fault-log", "load-tests/out/chaos-faults.log"));
     }
 }

@@ -7,10 +7,26 @@ namespace Ingest.LoadTests.Pipeline;
 internal sealed class StoreProbe(NpgsqlDataSource db)
 {
     /// <summary>Rows ever inserted into <c>touches</c> (statistics: cheap, up to ~1 s behind). Used to bound the backlog.</summary>
-    public async Task<long> InsertedRowsAsync()
+    public Task<long> InsertedRowsAsync() => WhileRestartingAsync(async () =>
     {
         await using var select = db.CreateCommand("select coalesce(sum(n_tup_ins), 0)::bigint from pg_stat_user_tables where relname = 'touches'");
         return (long)(await select.ExecuteScalarAsync())!;
+    });
+
+    // The chaos run restarts Postgres under the probe: a progress read waits for it (at most a minute) instead of failing the run.
+    private static async Task<T> WhileRestartingAsync<T>(Func<Task<T>> read)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await read();
+            }
+            catch (NpgsqlException) when (attempt < 120)
+            {
+                await Task.Delay(500);
+            }
+        }
     }
 
     /// <summary>Waits until the run's stored touches reach <paramref name="expected"/>, or stop growing for 30 s.</summary>
@@ -44,12 +60,12 @@ internal sealed class StoreProbe(NpgsqlDataSource db)
         return false;
     }
 
-    public async Task<long> CountAsync(string run)
+    public Task<long> CountAsync(string run) => WhileRestartingAsync(async () =>
     {
         await using var count = db.CreateCommand("select count(*) from touches where event_id >= $1 and event_id < $2");
         AddRange(count, run);
         return (long)(await count.ExecuteScalarAsync())!;
-    }
+    });
 
     /// <summary>Rows stored for the run, distinct event ids, acknowledged ids missing, and when the last row committed.</summary>
     public async Task<(long Stored, long Distinct, int Missing, DateTimeOffset LastCommit)> VerifyAsync(string run, HashSet<string> acked)
