@@ -20,6 +20,8 @@ namespace Ingest.Collector;
 [JsonSerializable(typeof(Ingest.Collector.Webhooks.WebhooksApi.WebhookAccepted))]
 [JsonSerializable(typeof(Ingest.Storage.Leads.LeadView))]
 [JsonSerializable(typeof(Ingest.Storage.Leads.ChannelReport))]
+[JsonSerializable(typeof(Ingest.Collector.Attribution.LeadAttribution))]
+[JsonSerializable(typeof(Ingest.Collector.Attribution.AttributionReport))]
 [JsonSerializable(typeof(IReadOnlyList<FieldError>))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 [JsonSerializable(typeof(Ingest.Collector.Problems.FieldProblem))]

@@ -1,4 +1,5 @@
 using Ingest.Collector;
+using Ingest.Collector.Attribution;
 using Ingest.Collector.Browser;
 using Ingest.Collector.Forms;
 using Ingest.Collector.Governance;
@@ -16,6 +17,7 @@ using Ingest.Core.Serialization;
 using Ingest.Core.Touches;
 using Ingest.ServiceDefaults;
 using Ingest.Storage;
+using Ingest.Storage.Attribution;
 using Ingest.Storage.Leads;
 using Microsoft.Extensions.Options;
 
@@ -37,6 +39,7 @@ builder.Services.AddEdgeProtection(builder.Configuration);
 builder.Services.AddBrowserCapture(builder.Configuration);
 builder.Services.AddIngestStorage(builder.Configuration);
 builder.Services.AddSingleton<LeadQueries>();
+builder.Services.AddSingleton<JourneyQueries>();
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<CollectorMetrics>();
@@ -78,6 +81,7 @@ app.MapWebhooksApi();
 app.MapFormsApi();
 app.MapLeadsApi();
 app.MapReportsApi();
+app.MapAttributionApi();
 
 // Flush what the producer still holds before the process exits.
 app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<TouchProducer>().Flush(TimeSpan.FromSeconds(10)));

@@ -207,6 +207,95 @@ public sealed class PipelineTests(PipelineHost host) : IClassFixture<PipelineHos
         Assert.Equal("touch", (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
     }
 
+    [Fact]
+    public async Task Attribution_LeadExplainedTouchByTouch_AndTheReportSumsEveryModelToTheConversions()
+    {
+        using var writer = host.CreateClient(CollectorHost.WriteKey);
+        using var reader = host.CreateClient(CollectorHost.ReadKey);
+        string[] touches =
+        [
+            // Lead A: an old visit (outside the 90-day lookback), paid search, direct, then the form that creates the lead; a call after it.
+            """{"event_id":"at-0","kind":"visit","anonymous_id":"anon-at","occurred_at":"2025-01-01T10:00:00Z","page_url":"https://acme.com/?utm_source=bing&utm_medium=cpc"}""",
+            """{"event_id":"at-1","kind":"visit","anonymous_id":"anon-at","occurred_at":"2025-05-01T10:00:00Z","page_url":"https://acme.com/?utm_source=google&utm_medium=cpc&utm_campaign=brand"}""",
+            """{"event_id":"at-2","kind":"visit","anonymous_id":"anon-at","occurred_at":"2025-05-06T10:00:00Z","page_url":"https://acme.com/pricing"}""",
+            """{"event_id":"at-3","kind":"form","anonymous_id":"anon-at","email":"at@example.com","occurred_at":"2025-05-11T10:00:00Z","page_url":"https://acme.com/contact?utm_source=newsletter&utm_medium=email&utm_campaign=may"}""",
+            """{"event_id":"at-4","kind":"call","email":"at@example.com","occurred_at":"2025-05-20T10:00:00Z"}""",
+            // Lead B: one paid-social form. A visitor in the same month is no conversion.
+            """{"event_id":"bt-1","kind":"form","email":"bt@example.com","occurred_at":"2025-05-15T10:00:00Z","page_url":"https://acme.com/?utm_source=linkedin&utm_medium=paid_social&utm_campaign=abm"}""",
+            """{"event_id":"vt-1","kind":"visit","anonymous_id":"anon-vt","occurred_at":"2025-05-16T10:00:00Z","page_url":"https://acme.com/?utm_source=google&utm_medium=cpc"}""",
+        ];
+        foreach (var touch in touches)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await writer.PostAsync("/v1/touches", Json(touch))).StatusCode);
+        }
+
+        await WaitForTouchCount(reader, "email=at@example.com", 5);
+        await WaitForTouchCount(reader, "email=bt@example.com", 1);
+        await WaitForTouchCount(reader, "anonymous_id=anon-vt", 1);
+        var leadId = (await reader.GetFromJsonAsync<JsonElement>("/v1/leads?email=at@example.com")).GetProperty("lead_id").GetString();
+
+        var explained = await reader.GetFromJsonAsync<JsonElement>($"/v1/leads/{leadId}/attribution");
+        Assert.Equal(new DateTimeOffset(2025, 5, 11, 10, 0, 0, TimeSpan.Zero), explained.GetProperty("converted_at").GetDateTimeOffset());
+        var eligible = explained.GetProperty("touches").EnumerateArray().ToList();
+        Assert.Equal(["at-1", "at-2", "at-3"], eligible.Select(t => t.GetProperty("event_id").GetString()));
+        Assert.Equal(["first"], eligible[0].GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(["lead_creation", "last"], eligible[2].GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal([("at-0", "outside_lookback"), ("at-4", "after_conversion")],
+            explained.GetProperty("left_out").EnumerateArray().Select(t => (t.GetProperty("event_id").GetString(), t.GetProperty("reason").GetString())));
+        // By hand: U 40/20/40; W and full path give the missing milestones' share to first and lead creation (45/10/45);
+        // time decay 2^(-10/7), 2^(-5/7), 1 over their sum 1.981006.
+        double[][] expected =
+        [
+            // first, last, last_non_direct, linear, time_decay, u_shaped, w_shaped, full_path
+            [1, 0, 0, 1 / 3.0, 0.187530318, 0.4, 0.45, 0.45],
+            [0, 0, 0, 1 / 3.0, 0.307675500, 0.2, 0.10, 0.10],
+            [0, 1, 1, 1 / 3.0, 0.504794182, 0.4, 0.45, 0.45],
+        ];
+        string[] models = ["first", "last", "last_non_direct", "linear", "time_decay", "u_shaped", "w_shaped", "full_path"];
+        for (var t = 0; t < 3; t++)
+        {
+            for (var m = 0; m < models.Length; m++)
+            {
+                Assert.Equal(expected[t][m], eligible[t].GetProperty("weights").GetProperty(models[m]).GetDouble(), 6);
+            }
+        }
+
+        var visitsLeftOut = await reader.GetFromJsonAsync<JsonElement>($"/v1/leads/{leadId}/attribution?exclude_kinds=visit&models=linear,first");
+        var only = Assert.Single(visitsLeftOut.GetProperty("touches").EnumerateArray());
+        Assert.Equal(1, only.GetProperty("weights").GetProperty("linear").GetDouble());
+        Assert.Equal(2, only.GetProperty("weights").EnumerateObject().Count());
+
+        const string period = "from=2025-05-01T00:00:00Z&to=2025-06-01T00:00:00Z";
+        var report = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/attribution?{period}");
+        Assert.Equal(2, report.GetProperty("conversions").GetInt64());
+        string Credits(string model) => string.Join(",", report.GetProperty("models").GetProperty(model).EnumerateArray()
+            .Select(g => $"{g.GetProperty("group").GetString()}={g.GetProperty("credit").GetDouble():0.####}").Order(StringComparer.Ordinal));
+        Assert.Equal("paid_search=1,paid_social=1", Credits("first"));
+        Assert.Equal("email=1,paid_social=1", Credits("last"));
+        Assert.Equal("direct=0.3333,email=0.3333,paid_search=0.3333,paid_social=1", Credits("linear"));
+        Assert.Equal("direct=0.2,email=0.4,paid_search=0.4,paid_social=1", Credits("u_shaped"));
+        Assert.Equal("direct=0.1,email=0.45,paid_search=0.45,paid_social=1", Credits("w_shaped"));
+        foreach (var model in models)
+        {
+            Assert.Equal(2, report.GetProperty("models").GetProperty(model).EnumerateArray().Sum(g => g.GetProperty("credit").GetDouble()), 6);
+        }
+
+        var bySource = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/attribution?{period}&group_by=source&models=first");
+        Assert.Equal(["google", "linkedin"], bySource.GetProperty("models").GetProperty("first").EnumerateArray().Select(g => g.GetProperty("group").GetString()).Order(StringComparer.Ordinal));
+
+        foreach (var (query, field) in new[] { ("models=last_click", "models"), ("conversion=sql", "conversion"), ("lookback_days=0", "lookback_days"), ("exclude_kinds=pageview", "exclude_kinds"), ("group_by=owner", "group_by"), ("value=revenue", "value") })
+        {
+            var bad = await reader.GetAsync($"/v1/reports/attribution?{period}&{query}");
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Equal(field, (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+        }
+
+        var visitorId = (await reader.GetFromJsonAsync<JsonElement>("/v1/leads?anonymous_id=anon-vt")).GetProperty("lead_id").GetString();
+        Assert.Equal(HttpStatusCode.NotFound, (await reader.GetAsync($"/v1/leads/{visitorId}/attribution")).StatusCode);
+        using var writeKeyClient = host.CreateClient(CollectorHost.WriteKey);
+        Assert.Equal(HttpStatusCode.Forbidden, (await writeKeyClient.GetAsync($"/v1/reports/attribution?{period}")).StatusCode);
+    }
+
     private static async Task WaitForTouchCount(HttpClient reader, string query, int count)
     {
         for (var i = 0; i < 150; i++)

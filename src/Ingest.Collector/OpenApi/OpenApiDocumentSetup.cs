@@ -39,8 +39,8 @@ public static class OpenApiDocumentSetup
         ["Touches"] = "Touches from scripts and integrations, one or a batch, with a write key.",
         ["Governance"] = "What the governance rules make of a URL or a set of UTM fields, without storing anything (read key).",
         ["Webhooks"] = "Call-tracking and ad-platform webhooks, each verified by its provider's signature or key before its body is read.",
-        ["Leads"] = "A lead's first, latest and lead-creation touch, identities and timeline (read key).",
-        ["Reports"] = "Leads per channel by first, latest or lead-creation touch; visitors are not counted (read key).",
+        ["Leads"] = "A lead's first, latest and lead-creation touch, identities and timeline, and its attribution explained (read key).",
+        ["Reports"] = "Leads per channel by first, latest or lead-creation touch (visitors are not counted), and attribution models side by side (read key).",
     };
 
     public static OpenApiOptions Configure(OpenApiOptions options)
