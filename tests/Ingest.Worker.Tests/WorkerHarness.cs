@@ -51,7 +51,7 @@ public sealed class WorkerHost(IReadOnlyDictionary<string, string> settings) : W
 /// <summary>Follows the consumer's partitions assigned/revoked log events (by event id) to know what a worker holds.</summary>
 internal sealed class AssignmentTracker : ILoggerProvider, ILogger
 {
-    // TouchConsumer's stable event ids: matched instead of the message text, which may be reworded.
+    // PartitionBatcher's stable event ids: matched instead of the message text, which may be reworded.
     private const int PartitionsAssigned = 2002;
     private const int PartitionsRevoked = 2003;
 
@@ -60,7 +60,7 @@ internal sealed class AssignmentTracker : ILoggerProvider, ILogger
     public int Count => Volatile.Read(ref _count);
 
     public ILogger CreateLogger(string categoryName) =>
-        categoryName == "Ingest.Worker.Consuming.TouchConsumer" ? this : NullLogger.Instance;
+        categoryName == "Ingest.Worker.Consuming.PartitionBatcher" ? this : NullLogger.Instance;
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
