@@ -14,14 +14,16 @@ internal sealed partial class PartitionBatcher : IDisposable
 {
     private readonly IConsumer<byte[]?, byte[]> _consumer;
     private readonly WorkerOptions _options;
+    private readonly WorkerMetrics _metrics;
     private readonly ILogger _logger;
     private readonly HashSet<TopicPartition> _revoked = [];
     private readonly List<ConsumeResult<byte[]?, byte[]>> _carried = [];
     private List<TopicPartition>? _paused;
 
-    public PartitionBatcher(ConsumerConfig config, string topic, WorkerOptions options, ILogger logger)
+    public PartitionBatcher(ConsumerConfig config, string topic, WorkerOptions options, WorkerMetrics metrics, ILogger logger)
     {
         _options = options;
+        _metrics = metrics;
         _logger = logger;
         _consumer = new ConsumerBuilder<byte[]?, byte[]>(config)
             .SetPartitionsAssignedHandler((_, partitions) => LogAssigned(_logger, partitions.Count))
@@ -39,6 +41,7 @@ internal sealed partial class PartitionBatcher : IDisposable
     {
         var batch = new List<ConsumeResult<byte[]?, byte[]>>(Math.Min(_options.BatchSize, 4_096));
         batch.AddRange(_carried);
+        _metrics.Held(-_carried.Count);
         _carried.Clear();
         if (batch.Count == 0)
         {
@@ -70,6 +73,7 @@ internal sealed partial class PartitionBatcher : IDisposable
         }
 
         DropRevoked(batch);
+        _metrics.Held(batch.Count);
         return batch;
     }
 
@@ -88,6 +92,7 @@ internal sealed partial class PartitionBatcher : IDisposable
         {
             // Fetched before the pause took effect: keep it for the next batch, or its offset would be skipped.
             _carried.Add(early);
+            _metrics.Held(1);
         }
     }
 
@@ -103,6 +108,7 @@ internal sealed partial class PartitionBatcher : IDisposable
     {
         while (stored.TryDequeue(out var batch))
         {
+            _metrics.Held(-batch.Messages.Count);
             var last = new Dictionary<TopicPartition, ConsumeResult<byte[]?, byte[]>>();
             foreach (var message in batch.Messages)
             {

@@ -82,7 +82,7 @@ public sealed class TouchConsumer(
     private void Run(CancellationToken stoppingToken)
     {
         using var deadLetters = new DeadLetterPublisher(_kafka, metrics, loggers.CreateLogger<DeadLetterPublisher>());
-        using var batcher = new PartitionBatcher(CreateConsumerConfig(_kafka, _options), _kafka.TouchTopic, _options, loggers.CreateLogger<PartitionBatcher>());
+        using var batcher = new PartitionBatcher(CreateConsumerConfig(_kafka, _options), _kafka.TouchTopic, _options, metrics, loggers.CreateLogger<PartitionBatcher>());
         var store = new TouchStore(resolver, writer, _options, metrics, loggers.CreateLogger<TouchStore>());
         using var drain = new CancellationTokenSource();
         var stages = store.Start(drain.Token);
@@ -99,6 +99,7 @@ public sealed class TouchConsumer(
 
                 var batch = Prepare(deadLetters, messages, stoppingToken);
                 HandOver(batcher, store, batch, stages, stoppingToken);
+                metrics.BatchHandedOver(batch.Messages.Count);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
