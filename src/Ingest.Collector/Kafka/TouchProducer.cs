@@ -70,9 +70,8 @@ public sealed partial class TouchProducer : IDisposable
     /// <summary>The producer's librdkafka settings (also used by the load tests' Kafka ceiling, so both produce alike).</summary>
     public static ProducerConfig CreateConfig(KafkaOptions kafka, TouchProducerOptions options)
     {
-        var config = new ProducerConfig
+        return KafkaClientConfig.Apply(kafka, new ProducerConfig
         {
-            BootstrapServers = kafka.BootstrapServers,
             Acks = Acks.All,
             EnableIdempotence = true,
             LingerMs = options.LingerMs,
@@ -82,13 +81,7 @@ public sealed partial class TouchProducer : IDisposable
             CompressionType = CompressionType.Lz4,
             // Delivery reports carry only what we read: the status.
             DeliveryReportFields = "status",
-        };
-        foreach (var (key, value) in kafka.Client)
-        {
-            config.Set(key, value);
-        }
-
-        return config;
+        });
     }
 
     /// <summary>

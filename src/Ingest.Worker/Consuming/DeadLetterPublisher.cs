@@ -24,12 +24,11 @@ public sealed partial class DeadLetterPublisher : IDisposable
     }
 
     /// <summary>The dead-letter producer's librdkafka settings.</summary>
-    public static ProducerConfig CreateConfig(KafkaOptions kafka) => new()
+    public static ProducerConfig CreateConfig(KafkaOptions kafka) => KafkaClientConfig.Apply(kafka, new ProducerConfig
     {
-        BootstrapServers = kafka.BootstrapServers,
         Acks = Acks.All,
         EnableIdempotence = true,
-    };
+    });
 
     /// <summary>Produces the original key, value and headers of <paramref name="message"/> with the reason; completes once Kafka has it.</summary>
     public async Task PublishAsync(ConsumeResult<byte[]?, byte[]> message, string reason, CancellationToken cancellationToken)

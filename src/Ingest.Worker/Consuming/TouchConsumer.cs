@@ -56,28 +56,18 @@ public sealed class TouchConsumer(
     }
 
     /// <summary>The consumer's librdkafka settings.</summary>
-    public static ConsumerConfig CreateConsumerConfig(KafkaOptions kafka, WorkerOptions options)
+    public static ConsumerConfig CreateConsumerConfig(KafkaOptions kafka, WorkerOptions options) => KafkaClientConfig.Apply(kafka, new ConsumerConfig
     {
-        var config = new ConsumerConfig
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            GroupId = options.GroupId,
-            EnableAutoCommit = true,
-            EnableAutoOffsetStore = false,
-            AutoCommitIntervalMs = 1_000,
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
-            SessionTimeoutMs = options.SessionTimeoutMs,
-            HeartbeatIntervalMs = Math.Max(500, options.SessionTimeoutMs / 5),
-            FetchWaitMaxMs = 10,
-        };
-        foreach (var (key, value) in kafka.Client)
-        {
-            config.Set(key, value);
-        }
-
-        return config;
-    }
+        GroupId = options.GroupId,
+        EnableAutoCommit = true,
+        EnableAutoOffsetStore = false,
+        AutoCommitIntervalMs = 1_000,
+        AutoOffsetReset = AutoOffsetReset.Earliest,
+        PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+        SessionTimeoutMs = options.SessionTimeoutMs,
+        HeartbeatIntervalMs = Math.Max(500, options.SessionTimeoutMs / 5),
+        FetchWaitMaxMs = 10,
+    });
 
     private void Run(CancellationToken stoppingToken)
     {
