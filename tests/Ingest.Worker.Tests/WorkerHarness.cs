@@ -178,7 +178,7 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
         {
             Key = Encoding.UTF8.GetBytes(key),
             Value = value,
-            Headers = new Headers { { "schema-version", Encoding.UTF8.GetBytes(schemaVersion) } },
+            Headers = new Headers { { TouchHeaders.SchemaVersion, Encoding.UTF8.GetBytes(schemaVersion) } },
         });
 
     /// <summary>Waits until the database holds <paramref name="count"/> touches (or fails after the timeout).</summary>

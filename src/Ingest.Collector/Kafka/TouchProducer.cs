@@ -45,10 +45,8 @@ public enum DeliveryFailure
 /// </summary>
 public sealed partial class TouchProducer : IDisposable
 {
-    public const string SchemaVersionHeader = "schema-version";
-    public const string EventIdHeader = "event-id";
-
-    private static readonly byte[] SchemaVersionValue = Encoding.ASCII.GetBytes(TouchRecord.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    // One array for every message: librdkafka copies header values when a message is produced.
+    private static readonly byte[] SchemaVersionValue = TouchHeaders.CurrentSchemaVersionValue();
     private static readonly TextMapPropagator Propagator = Propagators.DefaultTextMapPropagator;
 
     private readonly IProducer<byte[], byte[]> _producer;
@@ -101,8 +99,8 @@ public sealed partial class TouchProducer : IDisposable
             var (record, value) = touches[i];
             var headers = new Headers
             {
-                { SchemaVersionHeader, SchemaVersionValue },
-                { EventIdHeader, Encoding.UTF8.GetBytes(record.EventId) },
+                { TouchHeaders.SchemaVersion, SchemaVersionValue },
+                { TouchHeaders.EventId, Encoding.UTF8.GetBytes(record.EventId) },
             };
             if (activity is not null)
             {

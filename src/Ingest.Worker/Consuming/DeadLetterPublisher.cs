@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
+using Ingest.Core.Touches;
 using Ingest.ServiceDefaults;
 
 namespace Ingest.Worker.Consuming;
@@ -35,10 +36,10 @@ public sealed partial class DeadLetterPublisher : IDisposable
     {
         var headers = new Headers
         {
-            { "dlq-reason", Encoding.UTF8.GetBytes(reason.Length > MaxReasonLength ? reason[..MaxReasonLength] : reason) },
-            { "dlq-topic", Encoding.UTF8.GetBytes(message.Topic) },
-            { "dlq-partition", Encoding.UTF8.GetBytes(message.Partition.Value.ToString(CultureInfo.InvariantCulture)) },
-            { "dlq-offset", Encoding.UTF8.GetBytes(message.Offset.Value.ToString(CultureInfo.InvariantCulture)) },
+            { TouchHeaders.DeadLetterReason, Encoding.UTF8.GetBytes(reason.Length > MaxReasonLength ? reason[..MaxReasonLength] : reason) },
+            { TouchHeaders.DeadLetterTopic, Encoding.UTF8.GetBytes(message.Topic) },
+            { TouchHeaders.DeadLetterPartition, Encoding.UTF8.GetBytes(message.Partition.Value.ToString(CultureInfo.InvariantCulture)) },
+            { TouchHeaders.DeadLetterOffset, Encoding.UTF8.GetBytes(message.Offset.Value.ToString(CultureInfo.InvariantCulture)) },
         };
         foreach (var header in message.Message.Headers ?? [])
         {

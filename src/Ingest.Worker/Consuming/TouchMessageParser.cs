@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Ingest.Core.Serialization;
+using Ingest.Core.Touches;
 using Ingest.Storage.Touches;
 
 namespace Ingest.Worker.Consuming;
@@ -14,10 +15,10 @@ public static class TouchMessageParser
     public static bool TryParse(Message<byte[]?, byte[]> message, [NotNullWhen(true)] out ResolvedTouch? touch, out string reason)
     {
         touch = null;
-        if (message.Headers?.TryGetLastBytes("schema-version", out var version) == true
-            && !version.AsSpan().SequenceEqual("1"u8))
+        if (message.Headers?.TryGetLastBytes(TouchHeaders.SchemaVersion, out var version) == true
+            && !version.AsSpan().SequenceEqual(TouchHeaders.CurrentSchemaVersion))
         {
-            reason = "unsupported schema-version " + Encoding.UTF8.GetString(version);
+            reason = $"unsupported {TouchHeaders.SchemaVersion} {Encoding.UTF8.GetString(version)}";
             return false;
         }
 
