@@ -124,9 +124,16 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
         await Database.DisposeAsync();
     }
 
-    protected WorkerHost StartWorker(string? postgresConnectionString = null, string? redisConnectionString = null)
+    protected WorkerHost StartWorker(string? postgresConnectionString = null, string? redisConnectionString = null,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
-        var host = new WorkerHost(WorkerSettings(postgresConnectionString, redisConnectionString));
+        var all = WorkerSettings(postgresConnectionString, redisConnectionString);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            all[key] = value;
+        }
+
+        var host = new WorkerHost(all);
         _hosts.Add(host);
         return host.Start();
     }

@@ -73,7 +73,7 @@ public sealed class TouchConsumer(
     {
         using var deadLetters = new DeadLetterPublisher(_kafka, metrics, loggers.CreateLogger<DeadLetterPublisher>());
         using var batcher = new PartitionBatcher(CreateConsumerConfig(_kafka, _options), _kafka.TouchTopic, _options, metrics, loggers.CreateLogger<PartitionBatcher>());
-        var store = new TouchStore(resolver, writer, _options, metrics, loggers.CreateLogger<TouchStore>());
+        var store = new TouchStore(resolver, writer, deadLetters, _options, metrics, loggers.CreateLogger<TouchStore>());
         using var drain = new CancellationTokenSource();
         var stages = store.Start(drain.Token);
         try
@@ -120,6 +120,7 @@ public sealed class TouchConsumer(
     {
         var touches = new List<ResolvedTouch>(messages.Count);
         var seen = new HashSet<string>(messages.Count, StringComparer.Ordinal);
+        var sources = new Dictionary<ResolvedTouch, ConsumeResult<byte[]?, byte[]>>(messages.Count, ReferenceEqualityComparer.Instance);
         var duplicates = 0;
         foreach (var message in messages)
         {
@@ -130,6 +131,7 @@ public sealed class TouchConsumer(
             else if (seen.Add(touch.Record.EventId))
             {
                 touches.Add(touch);
+                sources[touch] = message;
             }
             else
             {
@@ -137,7 +139,7 @@ public sealed class TouchConsumer(
             }
         }
 
-        return new TouchBatch(messages, touches, duplicates);
+        return new TouchBatch(messages, touches, duplicates, sources);
     }
 
     /// <summary>
