@@ -81,6 +81,8 @@ internal sealed partial class TouchStore
         RedisServerException redis => redis.Message.StartsWith("LOADING", StringComparison.Ordinal) || redis.Message.StartsWith("BUSY", StringComparison.Ordinal)
             || redis.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal) || redis.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal),
         StaleResolutionException or TimeoutException or IOException or SocketException => true,
+        // The host is stopping and has disposed a client (Redis multiplexer, data source): the batch is redelivered.
+        ObjectDisposedException => true,
         _ => false,
     };
 
