@@ -188,6 +188,32 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
             Headers = new Headers { { TouchHeaders.SchemaVersion, Encoding.UTF8.GetBytes(schemaVersion) } },
         });
 
+    /// <summary>
+    /// A plain consumer joins the test's group (cooperative-sticky, as the worker), waits until it holds partitions, then
+    /// leaves without committing anything: a real rebalance in and a real one out, for the worker under test.
+    /// </summary>
+    protected void JoinAndLeaveGroup(TimeSpan? timeout = null)
+    {
+        using var other = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            GroupId = GroupId,
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            EnableAutoCommit = false,
+            SessionTimeoutMs = 6000,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+        }).Build();
+        other.Subscribe(Topic);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (other.Assignment.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            other.Consume(TimeSpan.FromMilliseconds(100));
+        }
+
+        Assert.NotEmpty(other.Assignment);
+        other.Close();
+    }
+
     /// <summary>Waits until the database holds <paramref name="count"/> touches (or fails after the timeout).</summary>
     protected async Task WaitForTouchesAsync(int count, TimeSpan? timeout = null)
     {

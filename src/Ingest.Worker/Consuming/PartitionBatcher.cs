@@ -7,8 +7,11 @@ namespace Ingest.Worker.Consuming;
 /// <summary>
 /// The consumer's side of batching, on the consume loop's thread only: fills batches of up to
 /// <see cref="WorkerOptions.BatchSize"/> messages or <see cref="WorkerOptions.BatchTimeoutMs"/>, pauses and resumes the
-/// partitions while the store is unavailable, drops what revoked partitions left behind, and stores the offsets of
-/// stored batches in order.
+/// partitions while the store is unavailable, drops what revoked partitions left in the batch being filled (in the
+/// revoke handler, so nothing fetched after a re-assignment is lost), and stores the offsets of stored batches in order.
+/// While paused it holds no message: one fetched anyway (a partition assigned during the pause) is given back by
+/// pausing its partition and seeking to it, so memory stays bounded by the batches in the pipeline. librdkafka keeps a
+/// partition's pause flag across a rebalance, so every partition assigned gets the state the consumer is in now.
 /// </summary>
 internal sealed partial class PartitionBatcher : IDisposable
 {
@@ -16,9 +19,9 @@ internal sealed partial class PartitionBatcher : IDisposable
     private readonly WorkerOptions _options;
     private readonly WorkerMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly HashSet<TopicPartition> _revoked = [];
-    private readonly List<ConsumeResult<byte[]?, byte[]>> _carried = [];
-    private List<TopicPartition>? _paused;
+    private List<ConsumeResult<byte[]?, byte[]>>? _filling;
+    private List<TopicPartition>? _assigned;
+    private bool _paused;
 
     public PartitionBatcher(ConsumerConfig config, string topic, WorkerOptions options, WorkerMetrics metrics, ILogger logger)
     {
@@ -26,7 +29,7 @@ internal sealed partial class PartitionBatcher : IDisposable
         _metrics = metrics;
         _logger = logger;
         _consumer = new ConsumerBuilder<byte[]?, byte[]>(config)
-            .SetPartitionsAssignedHandler((_, partitions) => LogAssigned(_logger, partitions.Count))
+            .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))
             .SetPartitionsRevokedHandler((_, partitions) => OnRevoked(partitions))
             .SetErrorHandler((_, e) => LogKafkaError(_logger, e.Code, e.Reason))
             .Build();
@@ -34,25 +37,35 @@ internal sealed partial class PartitionBatcher : IDisposable
     }
 
     /// <summary>Whether the partitions are paused (the store is unavailable).</summary>
-    public bool Paused => _paused is not null;
+    public bool Paused => _paused;
 
-    /// <summary>The next batch: messages carried over, then what arrives until the batch is full or its time is up.</summary>
+    /// <summary>The next batch: what arrives until it holds <see cref="WorkerOptions.BatchSize"/> messages or its time is up.</summary>
     public List<ConsumeResult<byte[]?, byte[]>> Fill(CancellationToken stoppingToken)
     {
         var batch = new List<ConsumeResult<byte[]?, byte[]>>(Math.Min(_options.BatchSize, 4_096));
-        batch.AddRange(_carried);
-        _metrics.Held(-_carried.Count);
-        _carried.Clear();
-        if (batch.Count == 0)
+        _filling = batch;
+        try
         {
-            var first = _consumer.Consume(TimeSpan.FromMilliseconds(200));
-            if (first is null)
-            {
-                return batch;
-            }
-
-            batch.Add(first);
+            FillInto(batch, stoppingToken);
         }
+        finally
+        {
+            _filling = null;
+        }
+
+        _metrics.Held(batch.Count);
+        return batch;
+    }
+
+    private void FillInto(List<ConsumeResult<byte[]?, byte[]>> batch, CancellationToken stoppingToken)
+    {
+        var first = Next(TimeSpan.FromMilliseconds(200));
+        if (first is null)
+        {
+            return;
+        }
+
+        batch.Add(first);
 
         var deadline = Stopwatch.GetTimestamp() + (long)(_options.BatchTimeoutMs * (Stopwatch.Frequency / 1000.0));
         while (batch.Count < _options.BatchSize && !stoppingToken.IsCancellationRequested)
@@ -63,7 +76,7 @@ internal sealed partial class PartitionBatcher : IDisposable
                 break;
             }
 
-            var next = _consumer.Consume(TimeSpan.FromTicks(Math.Max(1, left * TimeSpan.TicksPerSecond / Stopwatch.Frequency)));
+            var next = Next(TimeSpan.FromTicks(Math.Max(1, left * TimeSpan.TicksPerSecond / Stopwatch.Frequency)));
             if (next is null)
             {
                 break;
@@ -71,35 +84,34 @@ internal sealed partial class PartitionBatcher : IDisposable
 
             batch.Add(next);
         }
-
-        DropRevoked(batch);
-        _metrics.Held(batch.Count);
-        return batch;
     }
 
     /// <summary>Pauses every assigned partition; the loop keeps polling (<see cref="PollWhilePaused"/>) to stay in the group.</summary>
     public void PauseAll()
     {
-        _paused = _consumer.Assignment;
-        _consumer.Pause(_paused);
-        LogPaused(_logger, _paused.Count);
+        var assignment = _consumer.Assignment;
+        _consumer.Pause(assignment);
+        _paused = true;
+        LogPaused(_logger, assignment.Count);
     }
 
     /// <summary>Polls while paused, so the consumer stays in the group and rebalances are served.</summary>
     public void PollWhilePaused()
     {
-        if (_consumer.Consume(TimeSpan.FromMilliseconds(100)) is { } early)
+        if (Next(TimeSpan.FromMilliseconds(100)) is { } early)
         {
-            // Fetched before the pause took effect: keep it for the next batch, or its offset would be skipped.
-            _carried.Add(early);
-            _metrics.Held(1);
+            // From a partition assigned during the pause (or fetched before the pause took effect): pause that one too
+            // and seek back to this message, which is fetched again on resume. Holding it instead would let a
+            // rebalance during a long outage pour whole partitions into memory.
+            _consumer.Pause([early.TopicPartition]);
+            _consumer.Seek(early.TopicPartitionOffset);
         }
     }
 
     public void ResumeAll()
     {
         _consumer.Resume(_consumer.Assignment);
-        _paused = null;
+        _paused = false;
         LogResumed(_logger);
     }
 
@@ -146,26 +158,65 @@ internal sealed partial class PartitionBatcher : IDisposable
 
     public void Dispose() => _consumer.Dispose();
 
+    /// <summary>One message, or null.</summary>
+    private ConsumeResult<byte[]?, byte[]>? Next(TimeSpan timeout)
+    {
+        var result = _consumer.Consume(timeout);
+        SetPauseStateOfAssigned();
+        return result;
+    }
+
+    private void OnAssigned(List<TopicPartition> partitions)
+    {
+        // Applied once Consume returns, when the assignment is in effect.
+        (_assigned ??= []).AddRange(partitions);
+        LogAssigned(_logger, partitions.Count);
+    }
+
+    /// <summary>
+    /// Gives partitions assigned by the last rebalance the consumer's state: paused while the store is unavailable
+    /// (or they would be fetched into memory), resumed otherwise (a partition revoked while paused comes back paused).
+    /// </summary>
+    private void SetPauseStateOfAssigned()
+    {
+        if (_assigned is not { Count: > 0 } assigned)
+        {
+            return;
+        }
+
+        _assigned = null;
+        try
+        {
+            if (_paused)
+            {
+                _consumer.Pause(assigned);
+            }
+            else
+            {
+                _consumer.Resume(assigned);
+            }
+        }
+        catch (KafkaException ex)
+        {
+            // Revoked again meanwhile: the next assignment sets the state again.
+            LogKafkaError(_logger, ex.Error.Code, ex.Error.Reason);
+        }
+    }
+
     private void OnRevoked(List<TopicPartitionOffset> partitions)
     {
-        // Revoked partitions belong to another worker now: their touches still in the batch being filled are
-        // dropped and redelivered there from the last stored offset (stored once thanks to event_id).
-        foreach (var p in partitions)
+        // Runs inside Consume, on this thread. Revoked partitions belong to another worker now: their messages in the
+        // batch being filled are dropped here and redelivered there from the last stored offset (stored once thanks to
+        // event_id). Pruned now, not later: a partition handed back before a later prune would lose its re-fetched messages.
+        if (_filling is { Count: > 0 } filling)
         {
-            _revoked.Add(p.TopicPartition);
+            var revoked = partitions.Select(static p => p.TopicPartition).ToHashSet();
+            filling.RemoveAll(m => revoked.Contains(m.TopicPartition));
         }
 
         LogRevoked(_logger, partitions.Count);
     }
 
-    private void DropRevoked(List<ConsumeResult<byte[]?, byte[]>> batch)
-    {
-        if (_revoked.Count > 0)
-        {
-            batch.RemoveAll(m => _revoked.Contains(m.TopicPartition));
-            _revoked.Clear();
-        }
-    }
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Assigned {Count} partition(s)")]
     private static partial void LogAssigned(ILogger logger, int count);
