@@ -2,6 +2,8 @@ using System.Text;
 using System.Text.Json;
 using Ingest.Core.Touches;
 using Ingest.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 
 namespace Ingest.Worker.Tests;
@@ -166,6 +168,28 @@ public sealed class ReliabilityTests(KafkaCluster kafka) : WorkerTestBase(kafka)
         // The pipeline holds at most a batch in each stage, one in each channel and the one waiting to be handed over.
         Assert.InRange(meters.MaxHeld, 1, 6 * 50);
         Assert.Equal(4, worker.AssignedPartitions);
+    }
+
+    [Fact]
+    public async Task WorkerStartedBeforeItsTopicExists_KeepsRunning_AndStoresTouchesOnceTheTopicIsCreated()
+    {
+        var topic = TestEnvironment.UniqueName("late");
+        var worker = StartWorker(settings: new Dictionary<string, string>
+        {
+            ["Kafka:TouchTopic"] = topic,
+            // How soon the consumer looks for the topic again; production topics exist before the worker starts.
+            ["Kafka:Client:topic.metadata.refresh.interval.ms"] = "1000",
+        });
+        var lifetime = worker.Services.GetRequiredService<IHostApplicationLifetime>();
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.False(lifetime.ApplicationStopping.IsCancellationRequested, "the worker stopped because its topic did not exist yet");
+
+        Kafka.Cluster.CreateTopic(topic, 2);
+        var touch = Touch("""{"event_id":"late-topic","kind":"form","anonymous_id":"late"}""");
+        await ProduceRawAsync(TouchBuilder.PartitionKey(touch), JsonSerializer.SerializeToUtf8Bytes(touch, Ingest.Core.Serialization.IngestJsonContext.Default.TouchRecord), topic: topic);
+
+        await WaitForTouchesAsync(1, TimeSpan.FromSeconds(30));
+        Assert.False(lifetime.ApplicationStopping.IsCancellationRequested);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)

@@ -180,8 +180,8 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
         }
     }
 
-    protected async Task ProduceRawAsync(string key, byte[] value, string schemaVersion = "1") =>
-        await _producer!.ProduceAsync(Topic, new Message<byte[], byte[]>
+    protected async Task ProduceRawAsync(string key, byte[] value, string schemaVersion = "1", string? topic = null) =>
+        await _producer!.ProduceAsync(topic ?? Topic, new Message<byte[], byte[]>
         {
             Key = Encoding.UTF8.GetBytes(key),
             Value = value,

@@ -31,13 +31,16 @@ internal sealed partial class PartitionBatcher : IDisposable
         _consumer = new ConsumerBuilder<byte[]?, byte[]>(config)
             .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))
             .SetPartitionsRevokedHandler((_, partitions) => OnRevoked(partitions))
-            .SetErrorHandler((_, e) => LogKafkaError(_logger, e.Code, e.Reason))
+            .SetErrorHandler((_, e) => OnError(e))
             .Build();
         _consumer.Subscribe(topic);
     }
 
     /// <summary>Whether the partitions are paused (the store is unavailable).</summary>
     public bool Paused => _paused;
+
+    /// <summary>A fatal client error (reported by librdkafka's error callback), after which the worker must stop.</summary>
+    public Error? FatalError { get; private set; }
 
     /// <summary>The next batch: what arrives until it holds <see cref="WorkerOptions.BatchSize"/> messages or its time is up.</summary>
     public List<ConsumeResult<byte[]?, byte[]>> Fill(CancellationToken stoppingToken)
@@ -158,12 +161,20 @@ internal sealed partial class PartitionBatcher : IDisposable
 
     public void Dispose() => _consumer.Dispose();
 
-    /// <summary>One message, or null.</summary>
+    /// <summary>One message, or null; a consumer error that is not fatal (topic not created yet, coordinator moving) is logged and skipped.</summary>
     private ConsumeResult<byte[]?, byte[]>? Next(TimeSpan timeout)
     {
-        var result = _consumer.Consume(timeout);
-        SetPauseStateOfAssigned();
-        return result;
+        try
+        {
+            var result = _consumer.Consume(timeout);
+            SetPauseStateOfAssigned();
+            return result;
+        }
+        catch (ConsumeException ex) when (!ex.Error.IsFatal)
+        {
+            LogConsumeError(_logger, ex.Error.Code, ex.Error.Reason);
+            return null;
+        }
     }
 
     private void OnAssigned(List<TopicPartition> partitions)
@@ -217,6 +228,15 @@ internal sealed partial class PartitionBatcher : IDisposable
         LogRevoked(_logger, partitions.Count);
     }
 
+    private void OnError(Error error)
+    {
+        if (error.IsFatal)
+        {
+            FatalError = error;
+        }
+
+        LogKafkaError(_logger, error.Code, error.Reason);
+    }
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Assigned {Count} partition(s)")]
     private static partial void LogAssigned(ILogger logger, int count);
@@ -226,6 +246,9 @@ internal sealed partial class PartitionBatcher : IDisposable
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Kafka consumer error: {Code} {Reason}")]
     private static partial void LogKafkaError(ILogger logger, ErrorCode code, string reason);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "Kafka consume error, continuing: {Code} {Reason}")]
+    private static partial void LogConsumeError(ILogger logger, ErrorCode code, string reason);
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Paused {Count} partition(s) while the store is unavailable")]
     private static partial void LogPaused(ILogger logger, int count);

@@ -13,13 +13,16 @@ namespace Ingest.Worker.Consuming;
 /// transaction and only then are its offsets stored, in order (at-least-once delivery, exactly-once effect through
 /// idempotent inserts). Unparsable messages go to the dead-letter topic and never block a partition. While Postgres or
 /// Redis is down the batch is retried with back-off and jitter and consumption paused; nothing is committed and nothing lost.
+/// A consumer error that is not fatal (topic not created yet, coordinator moving) is logged and the loop goes on; a
+/// fatal one stops the host with a critical log line.
 /// </summary>
-public sealed class TouchConsumer(
+public sealed partial class TouchConsumer(
     IOptions<KafkaOptions> kafka,
     IOptions<WorkerOptions> options,
     IdentityResolver resolver,
     TouchBatchWriter writer,
     WorkerMetrics metrics,
+    IHostApplicationLifetime lifetime,
     ILoggerFactory loggers) : BackgroundService
 {
     // How long in-flight batches may take to finish once the worker is asked to stop.
@@ -30,6 +33,7 @@ public sealed class TouchConsumer(
 
     private readonly KafkaOptions _kafka = kafka.Value;
     private readonly WorkerOptions _options = options.Value;
+    private readonly ILogger _logger = loggers.CreateLogger<TouchConsumer>();
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -80,6 +84,12 @@ public sealed class TouchConsumer(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                if (batcher.FatalError is { } fatal)
+                {
+                    StopOnFatal(fatal);
+                    break;
+                }
+
                 batcher.StoreOffsets(store.Stored);
                 var messages = batcher.Fill(stoppingToken);
                 if (messages.Count == 0)
@@ -91,6 +101,10 @@ public sealed class TouchConsumer(
                 HandOver(batcher, store, batch, stages, stoppingToken);
                 metrics.BatchHandedOver(batch.Messages.Count);
             }
+        }
+        catch (KafkaException ex) when (ex.Error.IsFatal)
+        {
+            StopOnFatal(ex.Error);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -111,8 +125,21 @@ public sealed class TouchConsumer(
             }
 
             batcher.StoreOffsets(store.Stored);
-            batcher.Close();
+            try
+            {
+                batcher.Close();
+            }
+            catch (KafkaException ex) when (ex.Error.IsFatal)
+            {
+                // Already reported; a consumer in a fatal state cannot leave the group cleanly.
+            }
         }
+    }
+
+    private void StopOnFatal(Error error)
+    {
+        LogFatal(_logger, error.Code, error.Reason);
+        lifetime.StopApplication();
     }
 
     /// <summary>Parses the messages; poison goes to the dead-letter topic; a repeated event id is kept once.</summary>
@@ -177,4 +204,7 @@ public sealed class TouchConsumer(
             batcher.ResumeAll();
         }
     }
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Critical, Message = "Kafka consumer failed fatally ({Code}: {Reason}); stopping the worker")]
+    private static partial void LogFatal(ILogger logger, ErrorCode code, string reason);
 }
