@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Ingest.Core.Touches;
 
 namespace Ingest.LoadTests.Pipeline;
 
@@ -30,7 +31,7 @@ internal static class KafkaFeeder
             }
 
             var touch = touches[i];
-            var headers = new Headers { { "schema-version", "1"u8.ToArray() }, { "event-id", System.Text.Encoding.UTF8.GetBytes(touch.Record.EventId) } };
+            var headers = new Headers { { TouchHeaders.SchemaVersion, TouchHeaders.CurrentSchemaVersionValue() }, { TouchHeaders.EventId, System.Text.Encoding.UTF8.GetBytes(touch.Record.EventId) } };
             producer.Produce(topic, new Message<byte[], byte[]> { Key = touch.Key, Value = touch.Json, Headers = headers },
                 report => { if (report.Error.IsError) { Interlocked.Increment(ref failed); } });
             acked.Add(touch.Record.EventId);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using Ingest.Collector.Kafka;
+using Ingest.Core.Touches;
 using Ingest.ServiceDefaults;
 
 namespace Ingest.LoadTests.Pipeline;
@@ -16,7 +17,7 @@ internal static class ProduceCeiling
     {
         var generator = new TouchGenerator("pc" + DateTime.UtcNow.ToString("MMddHHmmss", System.Globalization.CultureInfo.InvariantCulture), seed: 7);
         var touches = Enumerable.Range(0, perRound).Select(_ => Touches.Build(generator.Next())).ToList();
-        var schemaVersion = "1"u8.ToArray();
+        var schemaVersion = TouchHeaders.CurrentSchemaVersionValue();
         using var producer = new ProducerBuilder<byte[], byte[]>(TouchProducer.CreateConfig(
             new KafkaOptions { BootstrapServers = bootstrap, TouchTopic = topic }, new TouchProducerOptions { AckTimeoutMs = 30_000 })).Build();
         var best = 0.0;
@@ -32,7 +33,7 @@ internal static class ProduceCeiling
                 {
                     Key = touch.Key,
                     Value = touch.Json,
-                    Headers = new Headers { { "schema-version", schemaVersion }, { "event-id", System.Text.Encoding.UTF8.GetBytes(touch.Record.EventId) } },
+                    Headers = new Headers { { TouchHeaders.SchemaVersion, schemaVersion }, { TouchHeaders.EventId, System.Text.Encoding.UTF8.GetBytes(touch.Record.EventId) } },
                 };
                 while (true)
                 {

@@ -15,12 +15,7 @@ public sealed class KafkaHealthCheck : IHealthCheck, IDisposable
         _options = options.Value;
         _admin = new Lazy<IAdminClient>(() =>
         {
-            var config = new AdminClientConfig { BootstrapServers = _options.BootstrapServers, SocketTimeoutMs = _options.MetadataTimeoutMs };
-            foreach (var (key, value) in _options.Client)
-            {
-                config.Set(key, value);
-            }
-
+            var config = KafkaClientConfig.Apply(_options, new AdminClientConfig { SocketTimeoutMs = _options.MetadataTimeoutMs });
             return new AdminClientBuilder(config).Build();
         });
     }

@@ -12,6 +12,8 @@ public sealed class WorkerMetrics
     private readonly Counter<long> _deadLettered;
     private readonly Counter<long> _retries;
     private readonly Histogram<double> _batchDuration;
+    private readonly Histogram<long> _batchMessages;
+    private readonly UpDownCounter<long> _held;
 
     public WorkerMetrics(IMeterFactory meterFactory)
     {
@@ -22,6 +24,8 @@ public sealed class WorkerMetrics
         _deadLettered = meter.CreateCounter<long>("ingest.worker.dead_lettered", "{message}");
         _retries = meter.CreateCounter<long>("ingest.worker.store.retries", "{retry}");
         _batchDuration = meter.CreateHistogram<double>("ingest.worker.batch.duration", "ms");
+        _batchMessages = meter.CreateHistogram<long>("ingest.worker.batch.messages", "{message}");
+        _held = meter.CreateUpDownCounter<long>("ingest.worker.messages.held", "{message}");
     }
 
     /// <summary>One transaction committed: touches inserted, event ids already stored, leads merged.</summary>
@@ -38,6 +42,12 @@ public sealed class WorkerMetrics
         _duplicates.Add(duplicatesInBatch);
         _batchDuration.Record(elapsed.TotalMilliseconds);
     }
+
+    /// <summary>A batch of <paramref name="messages"/> handed to the store.</summary>
+    public void BatchHandedOver(int messages) => _batchMessages.Record(messages);
+
+    /// <summary>Messages consumed and not yet stored (their offsets) or dropped: the worker's memory in messages.</summary>
+    public void Held(int delta) => _held.Add(delta);
 
     public void DeadLettered() => _deadLettered.Add(1);
 

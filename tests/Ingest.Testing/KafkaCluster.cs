@@ -43,7 +43,7 @@ public sealed class KafkaCluster : IAsyncLifetime
     public ConsumeResult<byte[]?, byte[]> FindEvent(string topic, string eventId, TimeSpan? timeout = null)
     {
         bool Match(ConsumeResult<byte[]?, byte[]> m) =>
-            m.Message.Headers.TryGetLastBytes("event-id", out var id) && System.Text.Encoding.UTF8.GetString(id) == eventId;
+            m.Message.Headers.TryGetLastBytes(Ingest.Core.Touches.TouchHeaders.EventId, out var id) && System.Text.Encoding.UTF8.GetString(id) == eventId;
         var found = Read(topic, int.MaxValue, Match, timeout).LastOrDefault(Match);
         return found ?? throw new InvalidOperationException($"No message with event id {eventId} on {topic}");
     }

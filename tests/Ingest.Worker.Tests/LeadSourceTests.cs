@@ -241,12 +241,12 @@ public sealed class LeadSourceTests(KafkaCluster kafka) : WorkerTestBase(kafka)
 
         var dead = Kafka.ReadAll(DeadLetterTopic, 4);
         Assert.Equal(4, dead.Count);
-        var reasons = dead.Select(d => d.Message.Headers.TryGetLastBytes("dlq-reason", out var r) ? Encoding.UTF8.GetString(r) : "").ToList();
+        var reasons = dead.Select(d => d.Message.Headers.TryGetLastBytes(TouchHeaders.DeadLetterReason, out var r) ? Encoding.UTF8.GetString(r) : "").ToList();
         Assert.All(reasons, r => Assert.False(string.IsNullOrEmpty(r)));
         Assert.Contains(reasons, r => r.Contains("invalid JSON", StringComparison.Ordinal));
         Assert.Contains(reasons, r => r.Contains("schema-version", StringComparison.Ordinal));
         Assert.Contains(reasons, r => r.Contains("NUL", StringComparison.Ordinal));
-        Assert.All(dead, d => Assert.Equal(Topic, Encoding.UTF8.GetString(d.Message.Headers.GetLastBytes("dlq-topic"))));
+        Assert.All(dead, d => Assert.Equal(Topic, Encoding.UTF8.GetString(d.Message.Headers.GetLastBytes(TouchHeaders.DeadLetterTopic))));
         Assert.Equal(1L, await QueryOneAsync<long>("select count(*) from touches where event_id = 'after-poison'"));
     }
 

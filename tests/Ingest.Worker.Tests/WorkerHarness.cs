@@ -51,7 +51,7 @@ public sealed class WorkerHost(IReadOnlyDictionary<string, string> settings) : W
 /// <summary>Follows the consumer's partitions assigned/revoked log events (by event id) to know what a worker holds.</summary>
 internal sealed class AssignmentTracker : ILoggerProvider, ILogger
 {
-    // TouchConsumer's stable event ids: matched instead of the message text, which may be reworded.
+    // PartitionBatcher's stable event ids: matched instead of the message text, which may be reworded.
     private const int PartitionsAssigned = 2002;
     private const int PartitionsRevoked = 2003;
 
@@ -60,7 +60,7 @@ internal sealed class AssignmentTracker : ILoggerProvider, ILogger
     public int Count => Volatile.Read(ref _count);
 
     public ILogger CreateLogger(string categoryName) =>
-        categoryName == "Ingest.Worker.Consuming.TouchConsumer" ? this : NullLogger.Instance;
+        categoryName == "Ingest.Worker.Consuming.PartitionBatcher" ? this : NullLogger.Instance;
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
@@ -124,9 +124,16 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
         await Database.DisposeAsync();
     }
 
-    protected WorkerHost StartWorker(string? postgresConnectionString = null, string? redisConnectionString = null)
+    protected WorkerHost StartWorker(string? postgresConnectionString = null, string? redisConnectionString = null,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
-        var host = new WorkerHost(WorkerSettings(postgresConnectionString, redisConnectionString));
+        var all = WorkerSettings(postgresConnectionString, redisConnectionString);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            all[key] = value;
+        }
+
+        var host = new WorkerHost(all);
         _hosts.Add(host);
         return host.Start();
     }
@@ -173,13 +180,39 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
         }
     }
 
-    protected async Task ProduceRawAsync(string key, byte[] value, string schemaVersion = "1") =>
-        await _producer!.ProduceAsync(Topic, new Message<byte[], byte[]>
+    protected async Task ProduceRawAsync(string key, byte[] value, string schemaVersion = "1", string? topic = null) =>
+        await _producer!.ProduceAsync(topic ?? Topic, new Message<byte[], byte[]>
         {
             Key = Encoding.UTF8.GetBytes(key),
             Value = value,
-            Headers = new Headers { { "schema-version", Encoding.UTF8.GetBytes(schemaVersion) } },
+            Headers = new Headers { { TouchHeaders.SchemaVersion, Encoding.UTF8.GetBytes(schemaVersion) } },
         });
+
+    /// <summary>
+    /// A plain consumer joins the test's group (cooperative-sticky, as the worker), waits until it holds partitions, then
+    /// leaves without committing anything: a real rebalance in and a real one out, for the worker under test.
+    /// </summary>
+    protected void JoinAndLeaveGroup(TimeSpan? timeout = null)
+    {
+        using var other = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            GroupId = GroupId,
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            EnableAutoCommit = false,
+            SessionTimeoutMs = 6000,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+        }).Build();
+        other.Subscribe(Topic);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (other.Assignment.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            other.Consume(TimeSpan.FromMilliseconds(100));
+        }
+
+        Assert.NotEmpty(other.Assignment);
+        other.Close();
+    }
 
     /// <summary>Waits until the database holds <paramref name="count"/> touches (or fails after the timeout).</summary>
     protected async Task WaitForTouchesAsync(int count, TimeSpan? timeout = null)

@@ -45,10 +45,8 @@ public enum DeliveryFailure
 /// </summary>
 public sealed partial class TouchProducer : IDisposable
 {
-    public const string SchemaVersionHeader = "schema-version";
-    public const string EventIdHeader = "event-id";
-
-    private static readonly byte[] SchemaVersionValue = Encoding.ASCII.GetBytes(TouchRecord.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    // One array for every message: librdkafka copies header values when a message is produced.
+    private static readonly byte[] SchemaVersionValue = TouchHeaders.CurrentSchemaVersionValue();
     private static readonly TextMapPropagator Propagator = Propagators.DefaultTextMapPropagator;
 
     private readonly IProducer<byte[], byte[]> _producer;
@@ -70,9 +68,8 @@ public sealed partial class TouchProducer : IDisposable
     /// <summary>The producer's librdkafka settings (also used by the load tests' Kafka ceiling, so both produce alike).</summary>
     public static ProducerConfig CreateConfig(KafkaOptions kafka, TouchProducerOptions options)
     {
-        var config = new ProducerConfig
+        return KafkaClientConfig.Apply(kafka, new ProducerConfig
         {
-            BootstrapServers = kafka.BootstrapServers,
             Acks = Acks.All,
             EnableIdempotence = true,
             LingerMs = options.LingerMs,
@@ -82,13 +79,7 @@ public sealed partial class TouchProducer : IDisposable
             CompressionType = CompressionType.Lz4,
             // Delivery reports carry only what we read: the status.
             DeliveryReportFields = "status",
-        };
-        foreach (var (key, value) in kafka.Client)
-        {
-            config.Set(key, value);
-        }
-
-        return config;
+        });
     }
 
     /// <summary>
@@ -108,8 +99,8 @@ public sealed partial class TouchProducer : IDisposable
             var (record, value) = touches[i];
             var headers = new Headers
             {
-                { SchemaVersionHeader, SchemaVersionValue },
-                { EventIdHeader, Encoding.UTF8.GetBytes(record.EventId) },
+                { TouchHeaders.SchemaVersion, SchemaVersionValue },
+                { TouchHeaders.EventId, Encoding.UTF8.GetBytes(record.EventId) },
             };
             if (activity is not null)
             {

@@ -17,8 +17,11 @@ public sealed class TouchLimits
     /// <summary>Largest <c>properties</c> object, as JSON text.</summary>
     public int MaxPropertiesBytes { get; set; } = 16 * 1024;
 
-    public int MaxEventIdLength { get; set; } = 128;
-    public int MaxIdentityLength { get; set; } = 320;
+    /// <summary>Longest event id; one constant shared with the worker, which dead-letters longer ones.</summary>
+    public int MaxEventIdLength => TouchRecord.MaxEventIdLength;
+
+    /// <summary>Longest identity value; one constant shared with the worker.</summary>
+    public int MaxIdentityLength => TouchRecord.MaxIdentityLength;
 }
 
 /// <summary>The outcome of turning a payload into a record: either a record or the field errors.</summary>

@@ -28,6 +28,15 @@ public sealed class TouchRecord
 {
     public const int SchemaVersion = 1;
 
+    /// <summary>Longest <see cref="EventId"/>: the collector refuses longer ones, the worker dead-letters them.</summary>
+    public const int MaxEventIdLength = 128;
+
+    /// <summary>Longest identity value (email, phone, anonymous or external id), checked by collector and worker alike.</summary>
+    public const int MaxIdentityLength = 320;
+
+    /// <summary>Longest <see cref="Door"/> name the worker stores.</summary>
+    public const int MaxDoorLength = 64;
+
     public required string EventId { get; set; }
     public required TouchKind Kind { get; set; }
 
