@@ -44,11 +44,13 @@ internal static class Chaos
     {
         var clock = Stopwatch.StartNew();
         var generator = new TouchGenerator($"lc{stamp}", seed: 99);
-        var before = await probe.InsertedRowsAsync();
         var sender = new CollectorSender(http, options.Concurrency, attempts: 60);
         // A bounded backlog keeps the run's memory and drain time bounded while the worker is down, and the unstored
         // touches well inside what the development broker keeps per partition.
-        var acked = await sender.SendAsync(generator, options.Touches, 100, pacePerSecond: null, new Backlog(probe, before, Math.Min(options.Backlog, 50_000)));
+        // Progress is the exact count of the run's rows: an immediate Postgres restart resets the table statistics the
+        // other phases read.
+        var backlog = new Backlog(() => probe.CountAsync(generator.Run), Math.Min(options.Backlog, 50_000), TimeSpan.FromMilliseconds(500));
+        var acked = await sender.SendAsync(generator, options.Touches, 100, pacePerSecond: null, backlog);
         Log($"sent {generator.Sent} touches ({generator.Duplicates} deliberate duplicates) in {clock.Elapsed.TotalSeconds:F0}s; "
             + $"{acked.Count} distinct ids acknowledged, {sender.Failed} never acknowledged, {sender.Retried} batches retried");
 
@@ -58,7 +60,7 @@ internal static class Chaos
             await Task.Delay(1000);
         }
 
-        var drained = await probe.WaitForAsync(generator.Run, before, acked.Count, TimeSpan.FromMinutes(15));
+        var drained = await DrainAsync(probe, generator.Run, acked.Count, TimeSpan.FromMinutes(15));
         var (stored, distinct, missing, _) = await probe.VerifyAsync(generator.Run, acked);
         await using var connection = await db.OpenConnectionAsync();
         long inconsistent;
@@ -78,6 +80,35 @@ internal static class Chaos
         Log($"drained={drained}; fault log {options.FaultLog}: {faults} faults");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"chaos: acknowledged={acked.Count} stored={distinct} lost={missing} duplicates={stored - distinct} inconsistent_leads={inconsistent} faults={faults} duration_s={clock.Elapsed.TotalSeconds:F0}"));
+    }
+
+    /// <summary>Waits until the run's rows reach <paramref name="expected"/>, or stop growing for a minute (exact counts).</summary>
+    private static async Task<bool> DrainAsync(StoreProbe probe, string run, int expected, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        long last = -1;
+        var lastChange = clock.Elapsed;
+        while (clock.Elapsed < limit)
+        {
+            var stored = await probe.CountAsync(run);
+            if (stored >= expected)
+            {
+                return true;
+            }
+
+            if (stored != last)
+            {
+                (last, lastChange) = (stored, clock.Elapsed);
+            }
+            else if (clock.Elapsed - lastChange > TimeSpan.FromMinutes(1))
+            {
+                return false;
+            }
+
+            await Task.Delay(1000);
+        }
+
+        return false;
     }
 
     private static bool FaultsDone(string path) => !File.Exists(path) || File.ReadLines(path).Any(static l => l == "done");
