@@ -4,6 +4,7 @@ using Ingest.Storage.Migrations;
 using Ingest.Storage.Touches;
 using Ingest.Worker;
 using Ingest.Worker.Consuming;
+using Ingest.Worker.DeadLetters;
 using Ingest.Worker.Identity;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -36,8 +37,15 @@ if (args.Contains("migrate"))
 {
     var applied = await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
     Console.WriteLine(applied.Count == 0 ? "Database is up to date." : $"Applied migrations: {string.Join(", ", applied)}");
-    return;
+    return 0;
+}
+
+// `Ingest.Worker dlq list|replay [--since <RFC3339>] [--reason <text>]` lists or replays dead-lettered touches and exits.
+if (args.Length > 0 && args[0] == "dlq")
+{
+    return DeadLetterCommand.Run(app.Services.GetRequiredService<IOptions<KafkaOptions>>().Value, args[1..], Console.Out, Console.Error);
 }
 
 app.MapDefaultEndpoints();
 await app.RunAsync();
+return 0;

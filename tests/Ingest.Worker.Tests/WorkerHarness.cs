@@ -188,6 +188,36 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
             Headers = new Headers { { TouchHeaders.SchemaVersion, Encoding.UTF8.GetBytes(schemaVersion) } },
         });
 
+    /// <summary>Runs <c>Ingest.Worker &lt;args&gt;</c> (the built dll) with this test's settings; its exit code and standard output.</summary>
+    protected async Task<(int ExitCode, string Output)> RunWorkerCommandAsync(params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Ingest.Worker.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in WorkerSettings())
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await error}");
+        return (process.ExitCode, await output);
+    }
+
     /// <summary>
     /// A plain consumer joins the test's group (cooperative-sticky, as the worker), waits until it holds partitions, then
     /// leaves without committing anything: a real rebalance in and a real one out, for the worker under test.

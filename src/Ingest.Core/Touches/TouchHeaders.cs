@@ -24,6 +24,10 @@ public static class TouchHeaders
     /// <inheritdoc cref="DeadLetterTopic"/>
     public const string DeadLetterOffset = "dlq-offset";
 
+    /// <summary>Whether <paramref name="name"/> is one of the headers the worker adds when it dead-letters a record.</summary>
+    public static bool IsDeadLetterHeader(string name) =>
+        name is DeadLetterReason or DeadLetterTopic or DeadLetterPartition or DeadLetterOffset;
+
     private static readonly byte[] CurrentSchemaVersionBytes = Encoding.ASCII.GetBytes(TouchRecord.SchemaVersion.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>The value of <see cref="SchemaVersion"/> this code writes and reads.</summary>
