@@ -82,6 +82,6 @@ internal static partial class ConfigurationNames
     }
 
     // Names read straight from IConfiguration (no options type), and the platform's own variables.
-    [GeneratedRegex(@"^(ConnectionStrings__(Postgres|Redis)|Collector__(WriteKeys|CorsOrigins)__\d+|Collector__DefaultPhoneRegion|Api__ReadKeys__\d+|Forms__[\w-]+__(RedirectUrl|AllowedOrigins__\d+)|Governance__(RulesPath|Taxonomy)|Redis__KeyPrefix|Logging__\w+(__[\w.]+)*|Urls|OTEL_\w+|ASPNETCORE_\w+|DOTNET_\w+)$")]
+    [GeneratedRegex(@"^(ConnectionStrings__(Postgres|Redis)|Collector__(WriteKeys|ServerKeys|CorsOrigins)__\d+|Collector__DefaultPhoneRegion|Api__ReadKeys__\d+|Forms__[\w-]+__(RedirectUrl|AllowedOrigins__\d+)|Governance__(RulesPath|Taxonomy)|Redis__KeyPrefix|Logging__\w+(__[\w.]+)*|Urls|OTEL_\w+|ASPNETCORE_\w+|DOTNET_\w+)$")]
     private static partial Regex ReadDirectly();
 }

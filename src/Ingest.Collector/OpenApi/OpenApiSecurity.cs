@@ -14,6 +14,8 @@ public static class OpenApiSecurity
 {
     public const string WriteKey = "writeKey";
     public const string ReadKey = "readKey";
+    public const string ServerKey = "serverKey";
+    public const string HubSpotSignature = "hubSpotSignature";
     public const string BrowserWriteKey = "browserWriteKey";
     public const string CallRailSignature = "callRailSignature";
     public const string TwilioSignature = "twilioSignature";
@@ -24,6 +26,7 @@ public static class OpenApiSecurity
     {
         [ApiKeyAuthentication.WritePolicy] = WriteKey,
         [ApiKeyAuthentication.ReadPolicy] = ReadKey,
+        [ApiKeyAuthentication.ServerPolicy] = ServerKey,
     };
 
     private static readonly Dictionary<string, Func<OpenApiSecurityScheme>> Schemes = new()
@@ -39,6 +42,19 @@ public static class OpenApiSecurity
             Type = SecuritySchemeType.Http,
             Scheme = "bearer",
             Description = "A read key (Api:ReadKeys) as 'Authorization: Bearer <key>': leads, reports and the governance preview.",
+        },
+        [ServerKey] = static () => new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            Description = "A server key (Collector:ServerKeys) as 'Authorization: Bearer <key>': outcomes from CRM workflows and sales tools. Write keys and read keys are refused here.",
+        },
+        [HubSpotSignature] = static () => new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = "X-HubSpot-Signature-v3",
+            Description = "HubSpot's v3 signature: Base64(HMAC-SHA256(client secret, method + URI + body + X-HubSpot-Request-Timestamp)); requests older than 5 minutes are refused; secret in Webhooks:HubSpot:ClientSecret.",
         },
         [BrowserWriteKey] = static () => new OpenApiSecurityScheme
         {
