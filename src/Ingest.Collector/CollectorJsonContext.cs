@@ -15,6 +15,8 @@ namespace Ingest.Collector;
 [JsonSerializable(typeof(Ingest.Collector.Browser.AnonymousIdBody))]
 [JsonSerializable(typeof(BatchResult))]
 [JsonSerializable(typeof(BatchRequest))]
+[JsonSerializable(typeof(Ingest.Collector.Outcomes.OutcomeAccepted))]
+[JsonSerializable(typeof(Ingest.Collector.Outcomes.OutcomeBatchRequest))]
 [JsonSerializable(typeof(FieldError))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Ingest.Collector.Webhooks.WebhooksApi.WebhookAccepted))]

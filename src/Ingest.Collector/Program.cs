@@ -7,11 +7,13 @@ using Ingest.Collector.Kafka;
 using Ingest.Collector.Leads;
 using Ingest.Collector.Reports;
 using Ingest.Collector.OpenApi;
+using Ingest.Collector.Outcomes;
 using Ingest.Collector.Problems;
 using Ingest.Collector.Security;
 using Ingest.Collector.Touches;
 using Ingest.Collector.Webhooks;
 using Ingest.Core.Identity;
+using Ingest.Core.Outcomes;
 using Ingest.Core.Serialization;
 using Ingest.Core.Touches;
 using Ingest.ServiceDefaults;
@@ -53,6 +55,8 @@ builder.Services.AddSingleton<IValidateOptions<FormRateLimitOptions>, FormRateLi
 builder.Services.AddSingleton<FormRateLimiter>();
 builder.Services.AddSingleton<TouchBuilder>();
 builder.Services.AddSingleton<TouchIntake>();
+builder.Services.AddSingleton<OutcomeBuilder>();
+builder.Services.AddSingleton<OutcomeIntake>();
 
 var app = builder.Build();
 
@@ -72,6 +76,7 @@ app.UseSwaggerUI(o =>
 });
 app.MapDefaultEndpoints();
 app.MapTouchesApi();
+app.MapOutcomesApi();
 app.MapBrowserApi();
 app.MapGovernanceApi();
 app.MapWebhooksApi();
