@@ -1,10 +1,12 @@
 using Ingest.ServiceDefaults;
 using Ingest.Storage;
 using Ingest.Storage.Migrations;
+using Ingest.Storage.Outcomes;
 using Ingest.Storage.Touches;
 using Ingest.Worker;
 using Ingest.Worker.Consuming;
 using Ingest.Worker.Identity;
+using Ingest.Worker.Outcomes;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -27,6 +29,8 @@ builder.Services.AddSingleton(sp => new IdentityResolver(
 builder.Services.AddSingleton<TouchBatchWriter>();
 builder.Services.AddSingleton<WorkerMetrics>();
 builder.Services.AddHostedService<TouchConsumer>();
+builder.Services.AddSingleton<OutcomeBatchWriter>();
+builder.Services.AddHostedService<OutcomeConsumer>();
 builder.Services.AddHealthChecks().AddReadinessCheck<RedisHealthCheck>("redis");
 
 var app = builder.Build();

@@ -21,11 +21,14 @@ public sealed class PipelineHost : CollectorHost
         await base.InitializeAsync();
         await Redis.InitializeAsync();
         var deadLetters = Kafka.CreateTopic("dlq", partitions: 1);
+        var outcomeDeadLetters = Kafka.CreateTopic("outcomes-dlq", partitions: 1);
         _worker = new WebApplicationFactory<worker::Program>().WithWebHostBuilder(b =>
         {
             b.UseSetting("Kafka:BootstrapServers", Kafka.BootstrapServers);
             b.UseSetting("Kafka:TouchTopic", Topic);
             b.UseSetting("Kafka:DeadLetterTopic", deadLetters);
+            b.UseSetting("Kafka:OutcomeTopic", OutcomeTopic);
+            b.UseSetting("Kafka:OutcomeDeadLetterTopic", outcomeDeadLetters);
             b.UseSetting("ConnectionStrings:Postgres", Database.ConnectionString);
             b.UseSetting("ConnectionStrings:Redis", Redis.ConnectionString);
             b.UseSetting("Redis:KeyPrefix", Redis.KeyPrefix);
