@@ -43,7 +43,7 @@ public static class OpenApiDocumentSetup
         ["Forms"] = "HTML form posts straight from a page, checked against each form's allowed origins.",
         ["Touches"] = "Touches from scripts and integrations, one or a batch, with a write key.",
         ["Governance"] = "What the governance rules make of a URL or a set of UTM fields, without storing anything (read key).",
-        ["Webhooks"] = "Call-tracking and ad-platform webhooks, each verified by its provider's signature or key before its body is read.",
+        ["Webhooks"] = "Call-tracking, ad-platform and CRM (HubSpot lifecycle stages) webhooks, each verified by its provider's signature or key before its body is read.",
         ["Outcomes"] = "What became of leads, from CRM workflows and sales tools (server key): lifecycle stages, deals and sales responses.",
         ["Leads"] = "A lead's first, latest and lead-creation touch, identities and timeline (read key).",
         ["Reports"] = "Leads per channel by first, latest or lead-creation touch; visitors are not counted (read key).",
