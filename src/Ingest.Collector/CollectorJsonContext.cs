@@ -22,6 +22,8 @@ namespace Ingest.Collector;
 [JsonSerializable(typeof(Ingest.Collector.Webhooks.WebhooksApi.WebhookAccepted))]
 [JsonSerializable(typeof(Ingest.Storage.Leads.LeadView))]
 [JsonSerializable(typeof(Ingest.Storage.Leads.ChannelReport))]
+[JsonSerializable(typeof(Ingest.Storage.Reports.FunnelReport))]
+[JsonSerializable(typeof(Ingest.Storage.Reports.SpeedToLeadReport))]
 [JsonSerializable(typeof(IReadOnlyList<FieldError>))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 [JsonSerializable(typeof(Ingest.Collector.Problems.FieldProblem))]

@@ -16,6 +16,9 @@ public sealed class PipelineHost : CollectorHost
     private WebApplicationFactory<worker::Program>? _worker;
     public RedisServer Redis { get; } = new();
 
+    /// <summary>Deals in EUR convert to the report currency (USD) at 1.1 in the report fixtures.</summary>
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string> { ["Reports:Rates:EUR"] = "1.1" };
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();

@@ -46,7 +46,7 @@ public static class OpenApiDocumentSetup
         ["Webhooks"] = "Call-tracking, ad-platform and CRM (HubSpot lifecycle stages) webhooks, each verified by its provider's signature or key before its body is read.",
         ["Outcomes"] = "What became of leads, from CRM workflows and sales tools (server key): lifecycle stages, deals and sales responses.",
         ["Leads"] = "A lead's first, latest and lead-creation touch, identities and timeline (read key).",
-        ["Reports"] = "Leads per channel by first, latest or lead-creation touch; visitors are not counted (read key).",
+        ["Reports"] = "Leads per channel by first, latest or lead-creation touch; the funnel and source quality (milestones, revenue, win rate, sales cycle) and speed-to-lead of the leads created in a period; visitors are not counted (read key).",
     };
 
     public static OpenApiOptions Configure(OpenApiOptions options)
