@@ -40,7 +40,7 @@ builder.Services.AddBrowserCapture(builder.Configuration);
 builder.Services.AddIngestStorage(builder.Configuration);
 builder.Services.AddSingleton<LeadQueries>();
 builder.Services.AddSingleton<Ingest.Storage.Reports.OutcomeReports>();
-builder.Services.AddOptions<Ingest.Storage.Reports.ReportCurrency>().BindConfiguration("Reports")
+builder.Services.AddOptions<Ingest.Storage.Reports.ReportSettings>().BindConfiguration("Reports")
     .Validate(static o => Currencies.Normalize(o.Currency) is not null && o.Rates.Keys.All(static c => Currencies.Normalize(c) is not null) && o.Rates.Values.All(static r => r > 0),
         "Reports:Currency and every Reports:Rates:<code> must be ISO 4217 codes, each rate a positive number (units of Reports:Currency per unit of <code>).")
     .ValidateOnStart();

@@ -27,7 +27,7 @@ internal static partial class ConfigurationNames
         ("Collector__Kafka", typeof(TouchProducerOptions)),
         ("Collector__RateLimit", typeof(RateLimitOptions)),
         ("Collector__Limits", typeof(TouchLimits)),
-        ("Reports", typeof(Ingest.Storage.Reports.ReportCurrency)),
+        ("Reports", typeof(Ingest.Storage.Reports.ReportSettings)),
     ];
 
     /// <summary>Why <paramref name="name"/> is not a name the services read, or null when it is.</summary>

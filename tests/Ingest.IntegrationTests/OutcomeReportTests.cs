@@ -15,12 +15,13 @@ public sealed class OutcomeReportTests(PipelineHost host) : IClassFixture<Pipeli
     private const string Window = "from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z";
 
     // Four leads created in November (A, B paid search; C email; D direct) and one in October (E, outside the window).
+    // Coverage: consent granted on A and C; B's medium "cpc" is an alias (a governance violation); D is direct and self-reported.
     private static readonly string[] Touches =
     [
-        """{"event_id":"rt-a","kind":"form","email":"a@fixture.test","occurred_at":"2026-11-02T10:00:00Z","page_url":"https://acme.com/?utm_source=google&utm_medium=paid_search&utm_campaign=brand"}""",
-        """{"event_id":"rt-b","kind":"form","email":"b@fixture.test","occurred_at":"2026-11-04T09:00:00Z","page_url":"https://acme.com/?utm_source=google&utm_medium=paid_search&utm_campaign=brand"}""",
-        """{"event_id":"rt-c","kind":"call","email":"c@fixture.test","occurred_at":"2026-11-06T12:00:00Z","page_url":"https://acme.com/?utm_source=newsletter&utm_medium=email&utm_campaign=nov"}""",
-        """{"event_id":"rt-d","kind":"form","email":"d@fixture.test","occurred_at":"2026-11-09T08:00:00Z","page_url":"https://acme.com/"}""",
+        """{"event_id":"rt-a","kind":"form","email":"a@fixture.test","occurred_at":"2026-11-02T10:00:00Z","consent":{"ads":true},"page_url":"https://acme.com/?utm_source=google&utm_medium=paid_search&utm_campaign=brand"}""",
+        """{"event_id":"rt-b","kind":"form","email":"b@fixture.test","occurred_at":"2026-11-04T09:00:00Z","consent":{"ads":false},"page_url":"https://acme.com/?utm_source=google&utm_medium=cpc&utm_campaign=brand"}""",
+        """{"event_id":"rt-c","kind":"call","email":"c@fixture.test","occurred_at":"2026-11-06T12:00:00Z","consent":{"analytics":true,"ads":false},"page_url":"https://acme.com/?utm_source=newsletter&utm_medium=email&utm_campaign=nov"}""",
+        """{"event_id":"rt-d","kind":"form","email":"d@fixture.test","occurred_at":"2026-11-09T08:00:00Z","page_url":"https://acme.com/","self_reported_source":"a podcast"}""",
         """{"event_id":"rt-e","kind":"form","email":"e@fixture.test","occurred_at":"2026-10-20T08:00:00Z","page_url":"https://acme.com/?utm_source=newsletter&utm_medium=email&utm_campaign=oct"}""",
     ];
 
@@ -111,6 +112,13 @@ public sealed class OutcomeReportTests(PipelineHost host) : IClassFixture<Pipeli
         Assert.Equal(5.0, between.GetProperty("sql_to_opportunity").GetDouble());
         Assert.Equal(2.0, between.GetProperty("opportunity_to_customer").GetDouble());
 
+        var coverage = funnel.GetProperty("coverage");
+        // Consent granted: A, C = 2/4; unattributed (direct): D = 1/4; violations: B = 1/4; self-reported: D = 1/4;
+        // directional because 0.25 unattributed > the configured 0.2 (Reports:Coverage:MaxUnattributedShare).
+        Assert.Equal((4L, 0.5, 0.25, 0.25, 0.25, true), (coverage.GetProperty("leads").GetInt64(), coverage.GetProperty("consent_granted").GetDouble(),
+            coverage.GetProperty("unattributed").GetDouble(), coverage.GetProperty("governance_violations").GetDouble(), coverage.GetProperty("self_reported").GetDouble(),
+            coverage.GetProperty("directional").GetBoolean()));
+
         var paid = Group(funnel, "paid_search");
         Assert.Equal((2L, 2L, 2L, 1L, 1L), Counts(paid));
         // D1 won (1000) and D2 lost: win rate 1/2; only A reached customer: 10 d.
@@ -148,6 +156,7 @@ public sealed class OutcomeReportTests(PipelineHost host) : IClassFixture<Pipeli
             [("5m", 1L, 1.0, 1.0), ("1h", 1L, 1.0, 0.0), ("24h", 1L, 1.0, 1.0), ("later", 0L, 0.0, 0.0), ("never", 1L, 0.0, 0.0)],
             all.GetProperty("buckets").EnumerateArray().Select(static b => (b.GetProperty("bucket").GetString(), b.GetProperty("leads").GetInt64(),
                 b.GetProperty("sql_rate").GetDouble(), b.GetProperty("customer_rate").GetDouble())));
+        Assert.Equal(0.25, speed.GetProperty("coverage").GetProperty("unattributed").GetDouble());
         var paidSpeed = Group(speed, "paid_search");
         // A 3, B 45: median 24; p90 ⌈1.8⌉ = 2nd = 45; both within 1 h.
         Assert.Equal((24.0, 45.0, 0.5, 1.0), (paidSpeed.GetProperty("median_minutes").GetDouble(), paidSpeed.GetProperty("p90_minutes").GetDouble(),

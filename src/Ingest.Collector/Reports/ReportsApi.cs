@@ -39,19 +39,20 @@ public static class ReportsApi
                 + "of their touch=first|latest|lead_created (default first) touch; taxonomy=b2b|ga4 picks the channel of group_by=channel. Each group counts the leads that reached each milestone ever "
                 + "(reaching a stage counts as passing the ones before it), each step's conversion, won_deals and revenue (won deals in their latest state, each deal once, credited to its primary lead's group, "
                 + "in Reports:Currency with the configured Reports:Rates; deals in a currency without a rate are counted in unconverted_deals), avg_deal_size, win_rate (won ÷ closed), "
-                + "median_days_to_customer from lead creation and the median days between consecutive milestones. interval=week|month adds the same per period of lead creation.");
+                + "median_days_to_customer from lead creation and the median days between consecutive milestones. interval=week|month adds the same per period of lead creation. "
+                + "coverage says how far the answer can be trusted: shares with consent granted, unattributed, with governance violations, with a self-reported source, and directional when Reports:Coverage thresholds are exceeded.");
 
         group.MapGet("/speed-to-lead", SpeedToLead)
             .WithName("SpeedToLeadReport")
             .WithSummary("How fast sales first answered new leads, and how those leads converted")
             .WithDescription("For the leads created in [from, to): median and p90 (nearest rank) minutes from lead creation to the first response outcome, the shares answered within 5 minutes, "
                 + "1 hour, 24 hours and never, and per response bucket (5m, 1h, 24h, later, never) the rate of reaching sql and customer. group_by=channel|kind|owner (channel and kind of the lead-creation "
-                + "touch, taxonomy=b2b|ga4; owner = the lead's current owner).");
+                + "touch, taxonomy=b2b|ga4; owner = the lead's current owner). coverage as in the funnel.");
         return app;
     }
 
     public static async Task<Results<Ok<FunnelReport>, ProblemHttpResult>> Funnel(
-        string? from, string? to, string? touch, string? group_by, string? taxonomy, string? interval, OutcomeReports reports, IOptions<ReportCurrency> currency, TimeProvider time,
+        string? from, string? to, string? touch, string? group_by, string? taxonomy, string? interval, OutcomeReports reports, IOptions<ReportSettings> currency, TimeProvider time,
         CancellationToken cancellationToken)
     {
         if (Window(from, to, time, out var start, out var end) is { } bad)
@@ -100,7 +101,7 @@ public static class ReportsApi
     }
 
     public static async Task<Results<Ok<SpeedToLeadReport>, ProblemHttpResult>> SpeedToLead(
-        string? from, string? to, string? group_by, string? taxonomy, OutcomeReports reports, TimeProvider time, CancellationToken cancellationToken)
+        string? from, string? to, string? group_by, string? taxonomy, OutcomeReports reports, IOptions<ReportSettings> settings, TimeProvider time, CancellationToken cancellationToken)
     {
         if (Window(from, to, time, out var start, out var end) is { } bad)
         {
@@ -124,7 +125,7 @@ public static class ReportsApi
             return badTaxonomy;
         }
 
-        return TypedResults.Ok(await reports.SpeedToLeadAsync(start, end, grouping.Value, ga4, cancellationToken));
+        return TypedResults.Ok(await reports.SpeedToLeadAsync(start, end, grouping.Value, ga4, settings.Value.Coverage, cancellationToken));
     }
 
     private static ProblemHttpResult? Window(string? from, string? to, TimeProvider time, out DateTimeOffset start, out DateTimeOffset end)

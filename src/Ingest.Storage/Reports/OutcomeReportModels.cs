@@ -18,9 +18,12 @@ public enum SpeedGrouping
     Owner,
 }
 
-/// <summary>Currency conversion for revenue: the report currency and, for every other currency, its value in it.</summary>
-public sealed class ReportCurrency
+/// <summary>Report settings (<c>Reports</c>): the currency revenue is reported in, conversion rates, coverage thresholds.</summary>
+public sealed class ReportSettings
 {
+    /// <summary>When a report is only directional (<c>Reports:Coverage</c>).</summary>
+    public CoverageThresholds Coverage { get; set; } = new();
+
     /// <summary>ISO 4217 code every amount is reported in (<c>Reports:Currency</c>).</summary>
     public string Currency { get; set; } = "USD";
 
@@ -33,6 +36,23 @@ public sealed class ReportCurrency
         : Rates.TryGetValue(currency, out var rate) ? amount * rate
         : null;
 }
+
+/// <summary>Above these shares a report is flagged <c>directional</c>: too little of it is attributed or consented to be trusted as exact.</summary>
+public sealed class CoverageThresholds
+{
+    /// <summary>Largest share of leads whose touch is unattributed (direct/other, GA4 Direct/Unassigned) for an exact report.</summary>
+    public double MaxUnattributedShare { get; set; } = 0.3;
+
+    /// <summary>Largest share of leads without consent granted for an exact report.</summary>
+    public double MaxNonConsentedShare { get; set; } = 0.5;
+}
+
+/// <summary>
+/// How far a report can be trusted, over the leads it counts: the shares whose lead-creation touch granted consent (any
+/// consent flag true), whose reported touch is unattributed or broke a governance rule, and who told us a self-reported
+/// source; <c>directional</c> when the unattributed or non-consented share exceeds its <c>Reports:Coverage</c> threshold.
+/// </summary>
+public sealed record ReportCoverage(long Leads, double ConsentGranted, double Unattributed, double GovernanceViolations, double SelfReported, bool Directional);
 
 /// <summary>Each funnel step's conversion rate (0 when the step before it is empty).</summary>
 public sealed record FunnelConversion(double LeadToMql, double MqlToSql, double SqlToOpportunity, double OpportunityToCustomer, double LeadToCustomer);
@@ -54,7 +74,7 @@ public sealed record FunnelPeriod(DateTimeOffset PeriodStart, IReadOnlyList<Funn
 /// <summary>Lead → MQL → SQL → opportunity → customer by source, with revenue, win rate and sales cycle.</summary>
 public sealed record FunnelReport(
     DateTimeOffset From, DateTimeOffset To, string Touch, string GroupBy, string Taxonomy, string Currency, string? Interval,
-    IReadOnlyList<FunnelRow> Groups, FunnelRow Totals, IReadOnlyList<FunnelPeriod>? Periods, long UnconvertedDeals);
+    IReadOnlyList<FunnelRow> Groups, FunnelRow Totals, IReadOnlyList<FunnelPeriod>? Periods, long UnconvertedDeals, ReportCoverage Coverage);
 
 /// <summary>Leads by how fast sales first answered, with how many of them reached sql and customer.</summary>
 public sealed record ResponseBucket(string Bucket, long Leads, double SqlRate, double CustomerRate);
@@ -65,4 +85,4 @@ public sealed record SpeedRow(
     double Never, IReadOnlyList<ResponseBucket> Buckets);
 
 /// <summary>Speed-to-lead for the leads created in a period.</summary>
-public sealed record SpeedToLeadReport(DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<SpeedRow> Groups, SpeedRow Totals);
+public sealed record SpeedToLeadReport(DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<SpeedRow> Groups, SpeedRow Totals, ReportCoverage Coverage);

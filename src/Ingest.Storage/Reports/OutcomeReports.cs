@@ -15,7 +15,7 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
 {
     private const string Unknown = "(none)";
 
-    private sealed record LeadFacts(Guid LeadId, DateTimeOffset CreatedAt, string Group, string Kind)
+    private sealed record LeadFacts(Guid LeadId, DateTimeOffset CreatedAt, string Group, string Kind, string Channel, bool Violations, bool Consent, bool SelfReported)
     {
         public Dictionary<string, DateTimeOffset> Milestones { get; } = [];
         public DateTimeOffset? FirstResponse { get; set; }
@@ -53,7 +53,7 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
 
     /// <summary>The funnel of the leads created in [from, to), grouped, optionally per week or month of creation.</summary>
     public async Task<FunnelReport> FunnelAsync(DateTimeOffset from, DateTimeOffset to, ReportTouch touch, FunnelGrouping groupBy, bool ga4, string? interval,
-        ReportCurrency currency, CancellationToken cancellationToken)
+        ReportSettings currency, CancellationToken cancellationToken)
     {
         var column = groupBy switch
         {
@@ -63,7 +63,7 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
             FunnelGrouping.Medium => "t.medium",
             _ => "t.campaign",
         };
-        var (leads, deals) = await ReadAsync(from, to, touch, column, withDeals: true, cancellationToken);
+        var (leads, deals) = await ReadAsync(from, to, touch, column, ga4, withDeals: true, cancellationToken);
 
         long unconverted = 0;
         var won = new Dictionary<Guid, List<decimal>>();
@@ -128,13 +128,15 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
         {
             FunnelGrouping.Channel => "channel", FunnelGrouping.Ga4Channel => "ga4_channel", FunnelGrouping.Source => "source", FunnelGrouping.Medium => "medium", _ => "campaign",
         };
-        return new FunnelReport(from, to, touchName, groupName, ga4 ? "ga4" : "b2b", currency.Currency, interval, groups, totals, periods, unconverted);
+        return new FunnelReport(from, to, touchName, groupName, ga4 ? "ga4" : "b2b", currency.Currency, interval, groups, totals, periods, unconverted,
+            CoverageOf(leads, ga4, currency.Coverage));
     }
 
     /// <summary>Minutes from lead creation to the first response for the leads created in [from, to), grouped.</summary>
-    public async Task<SpeedToLeadReport> SpeedToLeadAsync(DateTimeOffset from, DateTimeOffset to, SpeedGrouping groupBy, bool ga4, CancellationToken cancellationToken)
+    public async Task<SpeedToLeadReport> SpeedToLeadAsync(DateTimeOffset from, DateTimeOffset to, SpeedGrouping groupBy, bool ga4, CoverageThresholds thresholds,
+        CancellationToken cancellationToken)
     {
-        var (leads, _) = await ReadAsync(from, to, ReportTouch.LeadCreated, ga4 ? "t.ga4_channel" : "t.channel", withDeals: false, cancellationToken);
+        var (leads, _) = await ReadAsync(from, to, ReportTouch.LeadCreated, ga4 ? "t.ga4_channel" : "t.channel", ga4, withDeals: false, cancellationToken);
         string GroupOf(LeadFacts l) => groupBy switch
         {
             SpeedGrouping.Channel => l.Group,
@@ -144,7 +146,7 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
 
         var groups = leads.GroupBy(GroupOf).Select(g => SpeedRowOf(g.Key, g.ToList()))
             .OrderByDescending(static r => r.Leads).ThenBy(static r => r.Group, StringComparer.Ordinal).ToList();
-        return new SpeedToLeadReport(from, to, groupBy.ToString().ToLowerInvariant(), groups, SpeedRowOf("total", leads));
+        return new SpeedToLeadReport(from, to, groupBy.ToString().ToLowerInvariant(), groups, SpeedRowOf("total", leads), CoverageOf(leads, ga4, thresholds));
     }
 
     private static SpeedRow SpeedRowOf(string group, IReadOnlyCollection<LeadFacts> members)
@@ -166,7 +168,7 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
             Share(static m => m <= 5), Share(static m => m <= 60), Share(static m => m <= 1440), Share(static m => m is null), buckets);
     }
 
-    private async Task<(List<LeadFacts> Leads, List<DealFacts> Deals)> ReadAsync(DateTimeOffset from, DateTimeOffset to, ReportTouch touch, string column, bool withDeals,
+    private async Task<(List<LeadFacts> Leads, List<DealFacts> Deals)> ReadAsync(DateTimeOffset from, DateTimeOffset to, ReportTouch touch, string column, bool ga4, bool withDeals,
         CancellationToken cancellationToken)
     {
         var prefix = touch switch { ReportTouch.First => "first", ReportTouch.Latest => "latest", _ => "created" };
@@ -174,7 +176,9 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         var results = await connection.QueryMultipleAsync(new CommandDefinition($"""
-            select l.lead_id, l.created_occurred_at, {column} as grp, c.kind
+            select l.lead_id, l.created_occurred_at, {column} as grp, c.kind, {(ga4 ? "t.ga4_channel" : "t.channel")} as channel, t.violation_count > 0 as violations,
+                   exists (select 1 from jsonb_each(coalesce(c.record->'consent', jsonb_build_object())) e where e.value = 'true'::jsonb) as consent,
+                   exists (select 1 from touches s where s.lead_id = l.lead_id and s.record->>'self_reported_source' is not null) as self_reported
             from leads l join touches t on t.event_id = l.{prefix}_event_id join touches c on c.event_id = l.created_event_id
             where {Window};
             select o.lead_id, o.stage, min(o.occurred_at) from outcomes o join leads l on l.lead_id = o.lead_id
@@ -199,8 +203,8 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
 
     private static async Task<(List<LeadFacts> Leads, List<DealFacts> Deals)> ReadFactsAsync(SqlMapper.GridReader results, bool withDeals)
     {
-        var leads = (await results.ReadAsync<(Guid Id, DateTime CreatedAt, string? Group, string Kind)>())
-            .Select(static r => new LeadFacts(r.Id, new DateTimeOffset(r.CreatedAt, TimeSpan.Zero), r.Group ?? Unknown, r.Kind))
+        var leads = (await results.ReadAsync<(Guid Id, DateTime CreatedAt, string? Group, string Kind, string Channel, bool Violations, bool Consent, bool SelfReported)>())
+            .Select(static r => new LeadFacts(r.Id, new DateTimeOffset(r.CreatedAt, TimeSpan.Zero), r.Group ?? Unknown, r.Kind, r.Channel, r.Violations, r.Consent, r.SelfReported))
             .ToDictionary(static l => l.LeadId);
         foreach (var (lead, stage, at) in await results.ReadAsync<(Guid, string, DateTime)>())
         {
@@ -231,6 +235,16 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
                 .Select(static d => new DealFacts(d.PrimaryLeadId, d.Status, d.Amount, d.Currency)).ToList()
             : [];
         return ([.. leads.Values], deals);
+    }
+
+    private static ReportCoverage CoverageOf(IReadOnlyCollection<LeadFacts> leads, bool ga4, CoverageThresholds thresholds)
+    {
+        string[] unattributed = ga4 ? [Core.Governance.Channels.Ga4.Direct, Core.Governance.Channels.Ga4.Unassigned] : [Core.Governance.Channels.B2b.Direct, Core.Governance.Channels.B2b.Other];
+        var n = leads.Count;
+        var consent = Rate(leads.Count(static l => l.Consent), n);
+        var unattributedShare = Rate(leads.Count(l => unattributed.Contains(l.Channel)), n);
+        var directional = n > 0 && (unattributedShare > thresholds.MaxUnattributedShare || 1 - consent > thresholds.MaxNonConsentedShare);
+        return new ReportCoverage(n, consent, unattributedShare, Rate(leads.Count(static l => l.Violations), n), Rate(leads.Count(static l => l.SelfReported), n), directional);
     }
 
     private static double Rate(long part, long whole) => whole == 0 ? 0 : Math.Round((double)part / whole, 4);
