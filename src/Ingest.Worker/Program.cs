@@ -31,6 +31,12 @@ builder.Services.AddSingleton<WorkerMetrics>();
 builder.Services.AddHostedService<TouchConsumer>();
 builder.Services.AddSingleton<OutcomeBatchWriter>();
 builder.Services.AddHostedService<OutcomeConsumer>();
+builder.Services.AddOptions<Ingest.Worker.Alerts.SpeedToLeadAlertOptions>().BindConfiguration(Ingest.Worker.Alerts.SpeedToLeadAlertOptions.Section)
+    .ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<Ingest.Storage.Alerts.SpeedToLeadAlerts>();
+builder.Services.AddHttpClient(Ingest.Worker.Alerts.SpeedToLeadAlerter.HttpClientName, static c => c.Timeout = TimeSpan.FromSeconds(5));
+builder.Services.AddHostedService<Ingest.Worker.Alerts.SpeedToLeadAlerter>();
 builder.Services.AddHealthChecks().AddReadinessCheck<RedisHealthCheck>("redis");
 
 var app = builder.Build();

@@ -23,6 +23,7 @@ internal static partial class ConfigurationNames
     [
         ("Kafka", typeof(KafkaOptions)),
         ("Worker", typeof(WorkerOptions)),
+        ("Alerts__SpeedToLead", typeof(worker::Ingest.Worker.Alerts.SpeedToLeadAlertOptions)),
         ("Webhooks", typeof(WebhookOptions)),
         ("Collector__Kafka", typeof(TouchProducerOptions)),
         ("Collector__RateLimit", typeof(RateLimitOptions)),

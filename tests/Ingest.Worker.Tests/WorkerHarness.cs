@@ -126,9 +126,15 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
         await Database.DisposeAsync();
     }
 
-    protected WorkerHost StartWorker(string? postgresConnectionString = null, string? redisConnectionString = null)
+    protected WorkerHost StartWorker(string? postgresConnectionString = null, string? redisConnectionString = null, IReadOnlyDictionary<string, string>? extra = null)
     {
-        var host = new WorkerHost(WorkerSettings(postgresConnectionString, redisConnectionString));
+        var settings = WorkerSettings(postgresConnectionString, redisConnectionString);
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
+
+        var host = new WorkerHost(settings);
         _hosts.Add(host);
         return host.Start();
     }
