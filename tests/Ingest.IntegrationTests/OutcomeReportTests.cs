@@ -15,11 +15,12 @@ public sealed class OutcomeReportTests(PipelineHost host) : IClassFixture<Pipeli
     private const string Window = "from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z";
 
     // Four leads created in November (A, B paid search; C email; D direct) and one in October (E, outside the window).
-    // Coverage: consent granted on A and C; B's medium "cpc" is an alias (a governance violation); D is direct and self-reported.
+    // Coverage: consent granted on A and C; B's medium "cpc" is an alias (a governance violation); D is direct.
+    // Self-reported: A " Google Search" (→ google, self_reported_aliases), B "FB" (→ facebook, source_aliases), D "a podcast" (→ podcast).
     private static readonly string[] Touches =
     [
-        """{"event_id":"rt-a","kind":"form","email":"a@fixture.test","occurred_at":"2026-11-02T10:00:00Z","consent":{"ads":true},"page_url":"https://acme.com/?utm_source=google&utm_medium=paid_search&utm_campaign=brand"}""",
-        """{"event_id":"rt-b","kind":"form","email":"b@fixture.test","occurred_at":"2026-11-04T09:00:00Z","consent":{"ads":false},"page_url":"https://acme.com/?utm_source=google&utm_medium=cpc&utm_campaign=brand"}""",
+        """{"event_id":"rt-a","kind":"form","email":"a@fixture.test","occurred_at":"2026-11-02T10:00:00Z","consent":{"ads":true},"self_reported_source":" Google Search","page_url":"https://acme.com/?utm_source=google&utm_medium=paid_search&utm_campaign=brand"}""",
+        """{"event_id":"rt-b","kind":"form","email":"b@fixture.test","occurred_at":"2026-11-04T09:00:00Z","consent":{"ads":false},"self_reported_source":"FB","page_url":"https://acme.com/?utm_source=google&utm_medium=cpc&utm_campaign=brand"}""",
         """{"event_id":"rt-c","kind":"call","email":"c@fixture.test","occurred_at":"2026-11-06T12:00:00Z","consent":{"analytics":true,"ads":false},"page_url":"https://acme.com/?utm_source=newsletter&utm_medium=email&utm_campaign=nov"}""",
         """{"event_id":"rt-d","kind":"form","email":"d@fixture.test","occurred_at":"2026-11-09T08:00:00Z","page_url":"https://acme.com/","self_reported_source":"a podcast"}""",
         """{"event_id":"rt-e","kind":"form","email":"e@fixture.test","occurred_at":"2026-10-20T08:00:00Z","page_url":"https://acme.com/?utm_source=newsletter&utm_medium=email&utm_campaign=oct"}""",
@@ -113,9 +114,9 @@ public sealed class OutcomeReportTests(PipelineHost host) : IClassFixture<Pipeli
         Assert.Equal(2.0, between.GetProperty("opportunity_to_customer").GetDouble());
 
         var coverage = funnel.GetProperty("coverage");
-        // Consent granted: A, C = 2/4; unattributed (direct): D = 1/4; violations: B = 1/4; self-reported: D = 1/4;
+        // Consent granted: A, C = 2/4; unattributed (direct): D = 1/4; violations: B = 1/4; self-reported: A, B, D = 3/4;
         // directional because 0.25 unattributed > the configured 0.2 (Reports:Coverage:MaxUnattributedShare).
-        Assert.Equal((4L, 0.5, 0.25, 0.25, 0.25, true), (coverage.GetProperty("leads").GetInt64(), coverage.GetProperty("consent_granted").GetDouble(),
+        Assert.Equal((4L, 0.5, 0.25, 0.25, 0.75, true), (coverage.GetProperty("leads").GetInt64(), coverage.GetProperty("consent_granted").GetDouble(),
             coverage.GetProperty("unattributed").GetDouble(), coverage.GetProperty("governance_violations").GetDouble(), coverage.GetProperty("self_reported").GetDouble(),
             coverage.GetProperty("directional").GetBoolean()));
 
@@ -179,6 +180,17 @@ public sealed class OutcomeReportTests(PipelineHost host) : IClassFixture<Pipeli
         var deal = lead.GetProperty("deals").EnumerateArray().Single();
         Assert.Equal(("D1", "won", 1000m), (deal.GetProperty("deal_id").GetString(), deal.GetProperty("status").GetString(), deal.GetProperty("amount").GetDecimal()));
         Assert.Equal(["mql", "sql", "opportunity", "customer"], lead.GetProperty("milestones").EnumerateArray().Select(static m => m.GetProperty("stage").GetString()));
+
+        // Detected first-touch channel × what they said: paid search said google and facebook; the direct lead said a podcast (dark social).
+        var selfReported = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/self-reported?{Window}");
+        Assert.Equal((4L, 3L), (selfReported.GetProperty("leads").GetInt64(), selfReported.GetProperty("answered").GetInt64()));
+        var matrix = selfReported.GetProperty("channels").EnumerateArray().ToDictionary(static r => r.GetProperty("channel").GetString()!,
+            static r => (r.GetProperty("leads").GetInt64(), r.GetProperty("answered").GetInt64(),
+                string.Join(",", r.GetProperty("answers").EnumerateArray().Select(static a => $"{a.GetProperty("answer").GetString()}={a.GetProperty("leads").GetInt64()}"))));
+        Assert.Equal((2L, 2L, "facebook=1,google=1"), matrix["paid_search"]);
+        Assert.Equal((1L, 0L, ""), matrix["email"]);
+        Assert.Equal((1L, 1L, "podcast=1"), matrix["direct"]);
+        Assert.Equal(["facebook", "google", "podcast"], selfReported.GetProperty("answers").EnumerateArray().Select(static a => a.GetProperty("answer").GetString()));
 
         var bad = await reader.GetAsync($"/v1/reports/funnel?{Window}&group_by=planet");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);

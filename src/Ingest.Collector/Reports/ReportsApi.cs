@@ -48,7 +48,31 @@ public static class ReportsApi
             .WithDescription("For the leads created in [from, to): median and p90 (nearest rank) minutes from lead creation to the first response outcome, the shares answered within 5 minutes, "
                 + "1 hour, 24 hours and never, and per response bucket (5m, 1h, 24h, later, never) the rate of reaching sql and customer. group_by=channel|kind|owner (channel and kind of the lead-creation "
                 + "touch, taxonomy=b2b|ga4; owner = the lead's current owner). coverage as in the funnel.");
+
+        group.MapGet("/self-reported", SelfReported)
+            .WithName("SelfReportedReport")
+            .WithSummary("Detected first-touch channel × self-reported source: how big dark social is")
+            .WithDescription("For the leads created in [from, to): per first-touch channel (taxonomy=b2b|ga4), how many leads answered \"how did you hear about us?\" and with what, "
+                + "answers normalized by the rules file's self_reported_aliases (then source_aliases); plus the answers over all leads and coverage.");
         return app;
+    }
+
+    public static async Task<Results<Ok<SelfReportedReport>, ProblemHttpResult>> SelfReported(
+        string? from, string? to, string? taxonomy, OutcomeReports reports, Ingest.Core.Governance.GovernanceRulesProvider rules, IOptions<ReportSettings> settings, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        if (Window(from, to, time, out var start, out var end) is { } bad)
+        {
+            return bad;
+        }
+
+        if (Taxonomy(taxonomy, out var ga4) is { } badTaxonomy)
+        {
+            return badTaxonomy;
+        }
+
+        var current = rules.Current;
+        return TypedResults.Ok(await reports.SelfReportedAsync(start, end, ga4, current.NormalizeSelfReported, settings.Value.Coverage, cancellationToken));
     }
 
     public static async Task<Results<Ok<FunnelReport>, ProblemHttpResult>> Funnel(

@@ -86,3 +86,16 @@ public sealed record SpeedRow(
 
 /// <summary>Speed-to-lead for the leads created in a period.</summary>
 public sealed record SpeedToLeadReport(DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<SpeedRow> Groups, SpeedRow Totals, ReportCoverage Coverage);
+
+/// <summary>One detected channel's leads by what they said brought them (self-reported answer, normalized).</summary>
+public sealed record SelfReportedRow(string Channel, long Leads, long Answered, IReadOnlyList<SelfReportedCell> Answers);
+
+/// <summary>How many leads of a channel gave this answer.</summary>
+public sealed record SelfReportedCell(string Answer, long Leads);
+
+/// <summary>
+/// Detected first-touch channel × self-reported answer for the leads created in a period: what the tracking saw against
+/// what people say (a direct or unattributed lead that says "a podcast" is dark social).
+/// </summary>
+public sealed record SelfReportedReport(DateTimeOffset From, DateTimeOffset To, string Taxonomy, long Leads, long Answered, IReadOnlyList<SelfReportedRow> Channels,
+    IReadOnlyList<SelfReportedCell> Answers, ReportCoverage Coverage);

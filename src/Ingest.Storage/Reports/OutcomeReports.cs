@@ -149,6 +149,33 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
         return new SpeedToLeadReport(from, to, groupBy.ToString().ToLowerInvariant(), groups, SpeedRowOf("total", leads), CoverageOf(leads, ga4, thresholds));
     }
 
+    /// <summary>
+    /// First-touch channel × self-reported answer for the leads created in [from, to). A lead's answer is the latest
+    /// self-reported source among its touches, normalized by <paramref name="normalize"/> (the governance rules' aliases).
+    /// </summary>
+    public async Task<SelfReportedReport> SelfReportedAsync(DateTimeOffset from, DateTimeOffset to, bool ga4, Func<string?, string?> normalize, CoverageThresholds thresholds,
+        CancellationToken cancellationToken)
+    {
+        var (leads, _) = await ReadAsync(from, to, ReportTouch.First, ga4 ? "t.ga4_channel" : "t.channel", ga4, withDeals: false, cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var answers = (await connection.QueryAsync<(Guid LeadId, string Answer)>(new CommandDefinition("""
+            select distinct on (s.lead_id) s.lead_id, s.record->>'self_reported_source' from touches s
+            where s.lead_id = any(@ids) and s.record->>'self_reported_source' is not null
+            order by s.lead_id, s.occurred_at desc, s.event_id desc
+            """, new { ids = leads.Select(static l => l.LeadId).ToArray() }, cancellationToken: cancellationToken)))
+            .Select(a => (a.LeadId, Answer: normalize(a.Answer))).Where(static a => a.Answer is not null).ToDictionary(static a => a.LeadId, static a => a.Answer!);
+
+        static List<SelfReportedCell> Cells(IEnumerable<string> given) => given.GroupBy(static a => a)
+            .Select(static g => new SelfReportedCell(g.Key, g.LongCount())).OrderByDescending(static c => c.Leads).ThenBy(static c => c.Answer, StringComparer.Ordinal).ToList();
+
+        var rows = leads.GroupBy(static l => l.Group).Select(g =>
+        {
+            var said = g.Where(l => answers.ContainsKey(l.LeadId)).Select(l => answers[l.LeadId]).ToList();
+            return new SelfReportedRow(g.Key, g.LongCount(), said.Count, Cells(said));
+        }).OrderByDescending(static r => r.Leads).ThenBy(static r => r.Channel, StringComparer.Ordinal).ToList();
+        return new SelfReportedReport(from, to, ga4 ? "ga4" : "b2b", leads.Count, answers.Count, rows, Cells(answers.Values), CoverageOf(leads, ga4, thresholds));
+    }
+
     private static SpeedRow SpeedRowOf(string group, IReadOnlyCollection<LeadFacts> members)
     {
         // A response stamped before the lead-creation touch (clock skew, imported history) counts as immediate.
