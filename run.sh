@@ -18,6 +18,8 @@ export_connection_settings
 # Development keys: printed below, overridable from the environment. Never use them outside your machine.
 export Collector__WriteKeys__0=${Collector__WriteKeys__0:-dev-write-key}
 export Api__ReadKeys__0=${Api__ReadKeys__0:-dev-read-key}
+export Collector__ServerKeys__0=${Collector__ServerKeys__0:-dev-server-key}
+export Webhooks__HubSpot__ClientSecret=${Webhooks__HubSpot__ClientSecret:-dev-hubspot-client-secret}
 # The demo site is a browser origin of its own: the collector accepts its touches and its contact form.
 export Collector__CorsOrigins__0=${Collector__CorsOrigins__0:-http://127.0.0.1:8088}
 export Forms__contact__AllowedOrigins__0=${Forms__contact__AllowedOrigins__0:-http://127.0.0.1:8088}
@@ -78,6 +80,7 @@ cat <<INFO
     Postgres       127.0.0.1:$PG_PORT (ingest/ingest)   Redis 127.0.0.1:$REDIS_PORT
     Write key      $Collector__WriteKeys__0
     Read key       $Api__ReadKeys__0
+    Server key     $Collector__ServerKeys__0   (outcomes: stages, deals, responses)
 
   Send a touch:
     curl -i http://127.0.0.1:8080/v1/touches -H 'Authorization: Bearer $Collector__WriteKeys__0' \\

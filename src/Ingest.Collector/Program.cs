@@ -8,11 +8,13 @@ using Ingest.Collector.Kafka;
 using Ingest.Collector.Leads;
 using Ingest.Collector.Reports;
 using Ingest.Collector.OpenApi;
+using Ingest.Collector.Outcomes;
 using Ingest.Collector.Problems;
 using Ingest.Collector.Security;
 using Ingest.Collector.Touches;
 using Ingest.Collector.Webhooks;
 using Ingest.Core.Identity;
+using Ingest.Core.Outcomes;
 using Ingest.Core.Serialization;
 using Ingest.Core.Touches;
 using Ingest.ServiceDefaults;
@@ -40,6 +42,11 @@ builder.Services.AddBrowserCapture(builder.Configuration);
 builder.Services.AddIngestStorage(builder.Configuration);
 builder.Services.AddSingleton<LeadQueries>();
 builder.Services.AddSingleton<JourneyQueries>();
+builder.Services.AddSingleton<Ingest.Storage.Reports.OutcomeReports>();
+builder.Services.AddOptions<Ingest.Storage.Reports.ReportSettings>().BindConfiguration("Reports")
+    .Validate(static o => Currencies.Normalize(o.Currency) is not null && o.Rates.Keys.All(static c => Currencies.Normalize(c) is not null) && o.Rates.Values.All(static r => r > 0),
+        "Reports:Currency and every Reports:Rates:<code> must be ISO 4217 codes, each rate a positive number (units of Reports:Currency per unit of <code>).")
+    .ValidateOnStart();
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<CollectorMetrics>();
@@ -56,6 +63,8 @@ builder.Services.AddSingleton<IValidateOptions<FormRateLimitOptions>, FormRateLi
 builder.Services.AddSingleton<FormRateLimiter>();
 builder.Services.AddSingleton<TouchBuilder>();
 builder.Services.AddSingleton<TouchIntake>();
+builder.Services.AddSingleton<OutcomeBuilder>();
+builder.Services.AddSingleton<OutcomeIntake>();
 
 var app = builder.Build();
 
@@ -75,6 +84,7 @@ app.UseSwaggerUI(o =>
 });
 app.MapDefaultEndpoints();
 app.MapTouchesApi();
+app.MapOutcomesApi();
 app.MapBrowserApi();
 app.MapGovernanceApi();
 app.MapWebhooksApi();

@@ -26,6 +26,8 @@ internal static class DevKafkaHost
             {
                 [settings.GetValue("TouchTopic", "touches.v1")!] = touchPartitions,
                 [settings.GetValue("DeadLetterTopic", "touches.dlq")!] = 3,
+                [settings.GetValue("OutcomeTopic", "outcomes.v1")!] = 6,
+                [settings.GetValue("OutcomeDeadLetterTopic", "outcomes.dlq")!] = 1,
             },
         });
 

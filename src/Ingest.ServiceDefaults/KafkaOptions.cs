@@ -19,6 +19,14 @@ public sealed class KafkaOptions
     [Required]
     public string DeadLetterTopic { get; set; } = "touches.dlq";
 
+    /// <summary>Topic that carries accepted outcomes (stages, deals, responses): a topic of their own (docs/decisions.md).</summary>
+    [Required]
+    public string OutcomeTopic { get; set; } = "outcomes.v1";
+
+    /// <summary>Topic for outcome messages the worker cannot process.</summary>
+    [Required]
+    public string OutcomeDeadLetterTopic { get; set; } = "outcomes.dlq";
+
     /// <summary>Extra librdkafka properties (<c>Kafka:Client:security.protocol</c> …) applied to every client.</summary>
     public Dictionary<string, string> Client { get; set; } = [];
 

@@ -1,11 +1,13 @@
 using Ingest.ServiceDefaults;
 using Ingest.Storage;
 using Ingest.Storage.Migrations;
+using Ingest.Storage.Outcomes;
 using Ingest.Storage.Touches;
 using Ingest.Worker;
 using Ingest.Worker.Consuming;
 using Ingest.Worker.DeadLetters;
 using Ingest.Worker.Identity;
+using Ingest.Worker.Outcomes;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -28,6 +30,14 @@ builder.Services.AddSingleton(sp => new IdentityResolver(
 builder.Services.AddSingleton<TouchBatchWriter>();
 builder.Services.AddSingleton<WorkerMetrics>();
 builder.Services.AddHostedService<TouchConsumer>();
+builder.Services.AddSingleton<OutcomeBatchWriter>();
+builder.Services.AddHostedService<OutcomeConsumer>();
+builder.Services.AddOptions<Ingest.Worker.Alerts.SpeedToLeadAlertOptions>().BindConfiguration(Ingest.Worker.Alerts.SpeedToLeadAlertOptions.Section)
+    .ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<Ingest.Storage.Alerts.SpeedToLeadAlerts>();
+builder.Services.AddHttpClient(Ingest.Worker.Alerts.SpeedToLeadAlerter.HttpClientName, static c => c.Timeout = TimeSpan.FromSeconds(5));
+builder.Services.AddHostedService<Ingest.Worker.Alerts.SpeedToLeadAlerter>();
 builder.Services.AddHealthChecks().AddReadinessCheck<RedisHealthCheck>("redis");
 
 var app = builder.Build();

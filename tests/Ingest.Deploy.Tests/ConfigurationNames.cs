@@ -23,10 +23,12 @@ internal static partial class ConfigurationNames
     [
         ("Kafka", typeof(KafkaOptions)),
         ("Worker", typeof(WorkerOptions)),
+        ("Alerts__SpeedToLead", typeof(worker::Ingest.Worker.Alerts.SpeedToLeadAlertOptions)),
         ("Webhooks", typeof(WebhookOptions)),
         ("Collector__Kafka", typeof(TouchProducerOptions)),
         ("Collector__RateLimit", typeof(RateLimitOptions)),
         ("Collector__Limits", typeof(TouchLimits)),
+        ("Reports", typeof(Ingest.Storage.Reports.ReportSettings)),
     ];
 
     /// <summary>Why <paramref name="name"/> is not a name the services read, or null when it is.</summary>
@@ -82,6 +84,6 @@ internal static partial class ConfigurationNames
     }
 
     // Names read straight from IConfiguration (no options type), and the platform's own variables.
-    [GeneratedRegex(@"^(ConnectionStrings__(Postgres|Redis)|Collector__(WriteKeys|CorsOrigins)__\d+|Collector__DefaultPhoneRegion|Api__ReadKeys__\d+|Forms__[\w-]+__(RedirectUrl|AllowedOrigins__\d+)|Governance__(RulesPath|Taxonomy)|Redis__KeyPrefix|Logging__\w+(__[\w.]+)*|Urls|OTEL_\w+|ASPNETCORE_\w+|DOTNET_\w+)$")]
+    [GeneratedRegex(@"^(ConnectionStrings__(Postgres|Redis)|Collector__(WriteKeys|ServerKeys|CorsOrigins)__\d+|Collector__DefaultPhoneRegion|Api__ReadKeys__\d+|Forms__[\w-]+__(RedirectUrl|AllowedOrigins__\d+)|Governance__(RulesPath|Taxonomy)|Redis__KeyPrefix|Logging__\w+(__[\w.]+)*|Urls|OTEL_\w+|ASPNETCORE_\w+|DOTNET_\w+)$")]
     private static partial Regex ReadDirectly();
 }

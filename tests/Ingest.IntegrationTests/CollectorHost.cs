@@ -9,10 +9,12 @@ public class CollectorHost : WebApplicationFactory<Program>, IAsyncLifetime
 {
     public const string WriteKey = "test-write-key";
     public const string ReadKey = "test-read-key";
+    public const string ServerKey = "test-server-key";
 
     public KafkaCluster Kafka { get; } = new();
     public PostgresDatabase Database { get; } = new();
     public string Topic { get; private set; } = "";
+    public string OutcomeTopic { get; private set; } = "";
 
     /// <summary>Extra settings a test class needs (key = ASP.NET configuration name).</summary>
     protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
@@ -22,11 +24,14 @@ public class CollectorHost : WebApplicationFactory<Program>, IAsyncLifetime
         await Kafka.InitializeAsync();
         await Database.InitializeAsync();
         Topic = Kafka.CreateTopic("touches", partitions: 4);
+        OutcomeTopic = Kafka.CreateTopic("outcomes", partitions: 2);
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSettings(ServiceSettings.Collector(Kafka, Topic, Database, WriteKey, ReadKey));
+        builder.UseSetting("Kafka:OutcomeTopic", OutcomeTopic);
+        builder.UseSetting("Collector:ServerKeys:0", ServerKey);
         builder.UseSetting("Collector:Kafka:AckTimeoutMs", "3000");
         builder.UseSettings(Settings);
     }

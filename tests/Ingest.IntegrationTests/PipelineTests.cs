@@ -16,13 +16,25 @@ public sealed class PipelineHost : CollectorHost
     private WebApplicationFactory<worker::Program>? _worker;
     public RedisServer Redis { get; } = new();
 
+    /// <summary>Deals in EUR convert to the report currency (USD) at 1.1 in the report fixtures; a report more than 20 % unattributed is directional.</summary>
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["Reports:Rates:EUR"] = "1.1",
+        ["Reports:Coverage:MaxUnattributedShare"] = "0.2",
+    };
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
         await Redis.InitializeAsync();
         var deadLetters = Kafka.CreateTopic("dlq", partitions: 1);
+        var outcomeDeadLetters = Kafka.CreateTopic("outcomes-dlq", partitions: 1);
         _worker = new WebApplicationFactory<worker::Program>().WithWebHostBuilder(b =>
-            b.UseSettings(ServiceSettings.Worker(Kafka, Topic, deadLetters, Database, Redis)));
+        {
+            b.UseSettings(ServiceSettings.Worker(Kafka, Topic, deadLetters, Database, Redis));
+            b.UseSetting("Kafka:OutcomeTopic", OutcomeTopic);
+            b.UseSetting("Kafka:OutcomeDeadLetterTopic", outcomeDeadLetters);
+        });
         _ = _worker.Services;
     }
 

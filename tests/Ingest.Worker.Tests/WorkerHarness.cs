@@ -103,6 +103,8 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
     protected RedisServer Redis { get; } = new();
     protected string Topic { get; } = kafka.CreateTopic("touches", partitions: 4);
     protected string DeadLetterTopic { get; } = kafka.CreateTopic("dlq", partitions: 1);
+    protected string OutcomeTopic { get; } = kafka.CreateTopic("outcomes", partitions: 2);
+    protected string OutcomeDeadLetterTopic { get; } = kafka.CreateTopic("outcomes-dlq", partitions: 1);
     protected string GroupId { get; } = TestEnvironment.UniqueName("group");
 
     public virtual async Task InitializeAsync()
@@ -144,6 +146,8 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
         ["Kafka:BootstrapServers"] = kafka.BootstrapServers,
         ["Kafka:TouchTopic"] = Topic,
         ["Kafka:DeadLetterTopic"] = DeadLetterTopic,
+        ["Kafka:OutcomeTopic"] = OutcomeTopic,
+        ["Kafka:OutcomeDeadLetterTopic"] = OutcomeDeadLetterTopic,
         ["ConnectionStrings:Postgres"] = postgresConnectionString ?? Database.ConnectionString,
         ["ConnectionStrings:Redis"] = redisConnectionString ?? TestEnvironment.RedisConnectionString,
         ["Redis:KeyPrefix"] = Redis.KeyPrefix,

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
+using Ingest.Core.Outcomes;
 using Ingest.Core.Serialization;
 using Ingest.Core.Touches;
 using Ingest.ServiceDefaults;
@@ -29,6 +30,9 @@ public sealed class TouchProducerOptions
 /// <summary>A touch ready for Kafka: the record and its bytes (<see cref="TouchRecordJson.Encode"/>).</summary>
 public readonly record struct EncodedTouch(TouchRecord Record, byte[] Value);
 
+/// <summary>An outcome ready for Kafka: the record and its bytes.</summary>
+public readonly record struct EncodedOutcome(OutcomeRecord Record, byte[] Value);
+
 /// <summary>Why a produce did not succeed.</summary>
 public enum DeliveryFailure
 {
@@ -47,16 +51,19 @@ public sealed partial class TouchProducer : IDisposable
 {
     // One array for every message: librdkafka copies header values when a message is produced.
     private static readonly byte[] SchemaVersionValue = TouchHeaders.CurrentSchemaVersionValue();
+    private static readonly byte[] OutcomeSchemaVersionValue = Encoding.ASCII.GetBytes(OutcomeRecord.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
     private static readonly TextMapPropagator Propagator = Propagators.DefaultTextMapPropagator;
 
     private readonly IProducer<byte[], byte[]> _producer;
     private readonly string _topic;
+    private readonly string _outcomeTopic;
     private readonly CollectorMetrics _metrics;
     private readonly ILogger<TouchProducer> _logger;
 
     public TouchProducer(IOptions<KafkaOptions> kafka, IOptions<TouchProducerOptions> options, CollectorMetrics metrics, ILogger<TouchProducer> logger)
     {
         _topic = kafka.Value.TouchTopic;
+        _outcomeTopic = kafka.Value.OutcomeTopic;
         _metrics = metrics;
         _logger = logger;
         var config = CreateConfig(kafka.Value, options.Value);
@@ -86,21 +93,33 @@ public sealed partial class TouchProducer : IDisposable
     /// Produces every record without waiting in between (the producer batches them by linger.ms) and completes once
     /// Kafka acknowledged or refused each one; the result holds one outcome per record, in order.
     /// </summary>
-    public Task<DeliveryFailure[]> ProduceManyAsync(IReadOnlyList<EncodedTouch> touches, CancellationToken cancellationToken)
-    {
-        using var activity = CollectorMetrics.ActivitySource.StartActivity("touches.v1 publish", ActivityKind.Producer);
-        activity?.SetTag("messaging.system", "kafka");
-        activity?.SetTag("messaging.destination.name", _topic);
-        activity?.SetTag("messaging.batch.message_count", touches.Count);
+    public Task<DeliveryFailure[]> ProduceManyAsync(IReadOnlyList<EncodedTouch> touches, CancellationToken cancellationToken) =>
+        ProduceAsync(_topic, SchemaVersionValue, touches.Count,
+            i => (touches[i].Record.EventId, Encoding.UTF8.GetBytes(TouchBuilder.PartitionKey(touches[i].Record)), touches[i].Value));
 
-        var deliveries = new Deliveries(touches.Count, _metrics);
-        for (var i = 0; i < touches.Count; i++)
+    /// <summary>
+    /// Outcomes go through the same producer (one per process) to their own topic (<see cref="KafkaOptions.OutcomeTopic"/>),
+    /// keyed by the primary lead's strongest identity so one person's outcomes keep their order in one partition.
+    /// </summary>
+    public Task<DeliveryFailure[]> ProduceOutcomesAsync(IReadOnlyList<EncodedOutcome> outcomes, CancellationToken cancellationToken) =>
+        ProduceAsync(_outcomeTopic, OutcomeSchemaVersionValue, outcomes.Count,
+            i => (outcomes[i].Record.EventId, Encoding.UTF8.GetBytes(outcomes[i].Record.Leads[0].StrongestKey()), outcomes[i].Value));
+
+    private Task<DeliveryFailure[]> ProduceAsync(string topic, byte[] schemaVersion, int count, Func<int, (string EventId, byte[] Key, byte[] Value)> item)
+    {
+        using var activity = CollectorMetrics.ActivitySource.StartActivity(topic + " publish", ActivityKind.Producer);
+        activity?.SetTag("messaging.system", "kafka");
+        activity?.SetTag("messaging.destination.name", topic);
+        activity?.SetTag("messaging.batch.message_count", count);
+
+        var deliveries = new Deliveries(count, _metrics);
+        for (var i = 0; i < count; i++)
         {
-            var (record, value) = touches[i];
+            var (eventId, key, value) = item(i);
             var headers = new Headers
             {
-                { TouchHeaders.SchemaVersion, SchemaVersionValue },
-                { TouchHeaders.EventId, Encoding.UTF8.GetBytes(record.EventId) },
+                { TouchHeaders.SchemaVersion, schemaVersion },
+                { TouchHeaders.EventId, Encoding.UTF8.GetBytes(eventId) },
             };
             if (activity is not null)
             {
@@ -108,16 +127,11 @@ public sealed partial class TouchProducer : IDisposable
                     static (h, key, value) => h.Add(key, Encoding.UTF8.GetBytes(value)));
             }
 
-            var message = new Message<byte[], byte[]>
-            {
-                Key = Encoding.UTF8.GetBytes(TouchBuilder.PartitionKey(record)),
-                Value = value,
-                Headers = headers,
-            };
+            var message = new Message<byte[], byte[]> { Key = key, Value = value, Headers = headers };
 
             try
             {
-                _producer.Produce(_topic, message, deliveries.HandlerFor(i));
+                _producer.Produce(topic, message, deliveries.HandlerFor(i));
             }
             catch (ProduceException<byte[], byte[]> ex)
             {

@@ -24,6 +24,11 @@ public static class OpenApiDocumentSetup
               {"index":0,"event_id":"0193a4f2-7c1e-7a3b-9d2e-5f8a1b2c3d4e","status":"accepted"},
               {"index":1,"status":"rejected","errors":[{"field":"identities","code":"no_identity","message":"A touch needs at least one identity: anonymous_id, email, phone, external_id or a click id."}]}]}
             """,
+        [typeof(Ingest.Core.Outcomes.OutcomePayload)] = """
+            {"type":"deal","occurred_at":"2026-11-23T10:15:00Z","source_system":"hubspot","email":"ada@example.com","owner":"rep-7",
+             "deal_id":"D-1042","amount":12000,"currency":"USD","status":"won"}
+            """,
+        [typeof(Ingest.Collector.Outcomes.OutcomeAccepted)] = """{"event_id":"5b0f6c1e-2a4d-8c3b-9e1f-0a2b3c4d5e6f","status":"accepted"}""",
         [typeof(FieldError)] = """{"field":"email","code":"invalid_email","message":"email is not a valid address."}""",
         [typeof(FieldProblem)] = """
             {"type":"https://ingest.dev/problems/validation","title":"One or more fields are invalid","status":422,
@@ -38,9 +43,10 @@ public static class OpenApiDocumentSetup
         ["Forms"] = "HTML form posts straight from a page, checked against each form's allowed origins.",
         ["Touches"] = "Touches from scripts and integrations, one or a batch, with a write key.",
         ["Governance"] = "What the governance rules make of a URL or a set of UTM fields, without storing anything (read key).",
-        ["Webhooks"] = "Call-tracking and ad-platform webhooks, each verified by its provider's signature or key before its body is read.",
+        ["Webhooks"] = "Call-tracking, ad-platform and CRM (HubSpot lifecycle stages) webhooks, each verified by its provider's signature or key before its body is read.",
+        ["Outcomes"] = "What became of leads, from CRM workflows and sales tools (server key): lifecycle stages, deals and sales responses.",
         ["Leads"] = "A lead's first, latest and lead-creation touch, identities and timeline, and its attribution explained (read key).",
-        ["Reports"] = "Leads per channel by first, latest or lead-creation touch (visitors are not counted), and attribution models side by side (read key).",
+        ["Reports"] = "Leads per channel by first, latest or lead-creation touch; the funnel and source quality (milestones, revenue, win rate, sales cycle) and speed-to-lead of the leads created in a period; attribution models side by side; visitors are not counted (read key).",
     };
 
     public static OpenApiOptions Configure(OpenApiOptions options)

@@ -14,6 +14,8 @@ public static class OpenApiSecurity
 {
     public const string WriteKey = "writeKey";
     public const string ReadKey = "readKey";
+    public const string ServerKey = "serverKey";
+    public const string HubSpotSignature = "hubSpotSignature";
     public const string BrowserWriteKey = "browserWriteKey";
     public const string CallRailSignature = "callRailSignature";
     public const string TwilioSignature = "twilioSignature";
@@ -24,6 +26,7 @@ public static class OpenApiSecurity
     {
         [ApiKeyAuthentication.WritePolicy] = WriteKey,
         [ApiKeyAuthentication.ReadPolicy] = ReadKey,
+        [ApiKeyAuthentication.ServerPolicy] = ServerKey,
     };
 
     private static readonly Dictionary<string, Func<OpenApiSecurityScheme>> Schemes = new()
@@ -41,6 +44,10 @@ public static class OpenApiSecurity
             "Meta's signature: sha256=<hex HMAC-SHA256(app secret, raw body)>; secret in Webhooks:Meta:AppSecret."),
         [MetaVerifyToken] = static () => ApiKey(ParameterLocation.Query, "hub.verify_token",
             "The subscription verify token (Webhooks:Meta:VerifyToken) Meta sends with the handshake."),
+        [ServerKey] = static () => Bearer(
+            "A server key (Collector:ServerKeys) as 'Authorization: Bearer <key>': outcomes from CRM workflows and sales tools. Write keys and read keys are refused here."),
+        [HubSpotSignature] = static () => ApiKey(ParameterLocation.Header, "X-HubSpot-Signature-v3",
+            "HubSpot's v3 signature: Base64(HMAC-SHA256(client secret, method + URI + body + X-HubSpot-Request-Timestamp)); requests older than 5 minutes are refused; secret in Webhooks:HubSpot:ClientSecret."),
     };
 
     private static OpenApiSecurityScheme Bearer(string description) =>

@@ -2,11 +2,13 @@ using Ingest.Collector.Problems;
 using Ingest.Collector.Security;
 using Ingest.Core.Time;
 using Ingest.Storage.Leads;
+using Ingest.Storage.Reports;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Ingest.Collector.Reports;
 
-/// <summary><c>GET /v1/reports/channels</c>: leads per channel for a period (read key).</summary>
+/// <summary><c>GET /v1/reports/channels</c>, <c>/funnel</c> and <c>/speed-to-lead</c>: leads per channel, source quality and speed-to-lead for a period (read key).</summary>
 public static class ReportsApi
 {
     public static IEndpointRouteBuilder MapReportsApi(this IEndpointRouteBuilder app)
@@ -22,8 +24,160 @@ public static class ReportsApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        var group = app.MapGroup("/v1/reports")
+            .WithTags("Reports")
+            .RequireAuthorization(ApiKeyAuthentication.ReadPolicy)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        group.MapGet("/funnel", Funnel)
+            .WithName("FunnelReport")
+            .WithSummary("Lead → MQL → SQL → opportunity → customer by source, with revenue, win rate and sales cycle")
+            .WithDescription("For the leads created in [from, to) (creation = the lead-creation touch's occurred_at; default the last 30 days), grouped by group_by=channel|ga4_channel|source|medium|campaign "
+                + "of their touch=first|latest|lead_created (default first) touch; taxonomy=b2b|ga4 picks the channel of group_by=channel. Each group counts the leads that reached each milestone ever "
+                + "(reaching a stage counts as passing the ones before it), each step's conversion, won_deals and revenue (won deals in their latest state, each deal once, credited to its primary lead's group, "
+                + "in Reports:Currency with the configured Reports:Rates; deals in a currency without a rate are counted in unconverted_deals), avg_deal_size, win_rate (won ÷ closed), "
+                + "median_days_to_customer from lead creation and the median days between consecutive milestones. interval=week|month adds the same per period of lead creation. "
+                + "coverage says how far the answer can be trusted: shares with consent granted, unattributed, with governance violations, with a self-reported source, and directional when Reports:Coverage thresholds are exceeded.");
+
+        group.MapGet("/speed-to-lead", SpeedToLead)
+            .WithName("SpeedToLeadReport")
+            .WithSummary("How fast sales first answered new leads, and how those leads converted")
+            .WithDescription("For the leads created in [from, to): median and p90 (nearest rank) minutes from lead creation to the first response outcome, the shares answered within 5 minutes, "
+                + "1 hour, 24 hours and never, and per response bucket (5m, 1h, 24h, later, never) the rate of reaching sql and customer. group_by=channel|kind|owner (channel and kind of the lead-creation "
+                + "touch, taxonomy=b2b|ga4; owner = the lead's current owner). coverage as in the funnel.");
+
+        group.MapGet("/self-reported", SelfReported)
+            .WithName("SelfReportedReport")
+            .WithSummary("Detected first-touch channel × self-reported source: how big dark social is")
+            .WithDescription("For the leads created in [from, to): per first-touch channel (taxonomy=b2b|ga4), how many leads answered \"how did you hear about us?\" and with what, "
+                + "answers normalized by the rules file's self_reported_aliases (then source_aliases); plus the answers over all leads and coverage.");
         return app;
     }
+
+    public static async Task<Results<Ok<SelfReportedReport>, ProblemHttpResult>> SelfReported(
+        string? from, string? to, string? taxonomy, OutcomeReports reports, Ingest.Core.Governance.GovernanceRulesProvider rules, IOptions<ReportSettings> settings, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        if (Window(from, to, time, out var start, out var end) is { } bad)
+        {
+            return bad;
+        }
+
+        if (Taxonomy(taxonomy, out var ga4) is { } badTaxonomy)
+        {
+            return badTaxonomy;
+        }
+
+        var current = rules.Current;
+        return TypedResults.Ok(await reports.SelfReportedAsync(start, end, ga4, current.NormalizeSelfReported, settings.Value.Coverage, cancellationToken));
+    }
+
+    public static async Task<Results<Ok<FunnelReport>, ProblemHttpResult>> Funnel(
+        string? from, string? to, string? touch, string? group_by, string? taxonomy, string? interval, OutcomeReports reports, IOptions<ReportSettings> currency, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        if (Window(from, to, time, out var start, out var end) is { } bad)
+        {
+            return bad;
+        }
+
+        ReportTouch? which = (touch ?? "first").ToLowerInvariant() switch
+        {
+            "first" => ReportTouch.First,
+            "latest" => ReportTouch.Latest,
+            "lead_created" => ReportTouch.LeadCreated,
+            _ => null,
+        };
+        if (which is null)
+        {
+            return Bad("touch", "touch must be first, latest or lead_created.");
+        }
+
+        FunnelGrouping? grouping = (group_by ?? "channel").ToLowerInvariant() switch
+        {
+            "channel" => FunnelGrouping.Channel,
+            "ga4_channel" => FunnelGrouping.Ga4Channel,
+            "source" => FunnelGrouping.Source,
+            "medium" => FunnelGrouping.Medium,
+            "campaign" => FunnelGrouping.Campaign,
+            _ => null,
+        };
+        if (grouping is null)
+        {
+            return Bad("group_by", "group_by must be channel, ga4_channel, source, medium or campaign.");
+        }
+
+        if (Taxonomy(taxonomy, out var ga4) is { } badTaxonomy)
+        {
+            return badTaxonomy;
+        }
+
+        var period = interval?.ToLowerInvariant();
+        if (period is not (null or "week" or "month"))
+        {
+            return Bad("interval", "interval must be week or month.");
+        }
+
+        return TypedResults.Ok(await reports.FunnelAsync(start, end, which.Value, grouping.Value, ga4, period, currency.Value, cancellationToken));
+    }
+
+    public static async Task<Results<Ok<SpeedToLeadReport>, ProblemHttpResult>> SpeedToLead(
+        string? from, string? to, string? group_by, string? taxonomy, OutcomeReports reports, IOptions<ReportSettings> settings, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (Window(from, to, time, out var start, out var end) is { } bad)
+        {
+            return bad;
+        }
+
+        SpeedGrouping? grouping = (group_by ?? "channel").ToLowerInvariant() switch
+        {
+            "channel" => SpeedGrouping.Channel,
+            "kind" => SpeedGrouping.Kind,
+            "owner" => SpeedGrouping.Owner,
+            _ => null,
+        };
+        if (grouping is null)
+        {
+            return Bad("group_by", "group_by must be channel, kind or owner.");
+        }
+
+        if (Taxonomy(taxonomy, out var ga4) is { } badTaxonomy)
+        {
+            return badTaxonomy;
+        }
+
+        return TypedResults.Ok(await reports.SpeedToLeadAsync(start, end, grouping.Value, ga4, settings.Value.Coverage, cancellationToken));
+    }
+
+    private static ProblemHttpResult? Window(string? from, string? to, TimeProvider time, out DateTimeOffset start, out DateTimeOffset end)
+    {
+        var now = time.GetUtcNow();
+        (start, end) = (now.AddDays(-30), now);
+        if (from is not null && !Rfc3339.TryParse(from, out start))
+        {
+            return Bad("from", "from must be an RFC 3339 timestamp, e.g. 2026-11-01T00:00:00Z.");
+        }
+
+        if (to is not null && !Rfc3339.TryParse(to, out end))
+        {
+            return Bad("to", "to must be an RFC 3339 timestamp, e.g. 2026-12-01T00:00:00Z.");
+        }
+
+        return end <= start ? Bad("to", "to must be after from.") : null;
+    }
+
+    private static ProblemHttpResult? Taxonomy(string? taxonomy, out bool ga4)
+    {
+        var tax = (taxonomy ?? "b2b").ToLowerInvariant();
+        ga4 = tax == "ga4";
+        return tax is "b2b" or "ga4" ? null : Bad("taxonomy", "taxonomy must be b2b or ga4.");
+    }
+
+    private static ProblemHttpResult Bad(string field, string detail) =>
+        ProblemResponses.Problem(StatusCodes.Status400BadRequest, ProblemTypes.BadQuery, detail, field);
 
     public static async Task<Results<Ok<ChannelReport>, ProblemHttpResult>> Channels(
         string? from, string? to, string? touch, string? taxonomy, LeadQueries queries, TimeProvider time, CancellationToken cancellationToken)

@@ -8,10 +8,11 @@ using Microsoft.Extensions.Options;
 
 namespace Ingest.Collector.Security;
 
-/// <summary>Write keys (<c>Collector:WriteKeys</c>) and read keys (<c>Api:ReadKeys</c>).</summary>
+/// <summary>Write keys (<c>Collector:WriteKeys</c>), server keys (<c>Collector:ServerKeys</c>) and read keys (<c>Api:ReadKeys</c>).</summary>
 public sealed class ApiKeyOptions
 {
     public List<string> WriteKeys { get; } = [];
+    public List<string> ServerKeys { get; } = [];
     public List<string> ReadKeys { get; } = [];
 }
 
@@ -19,6 +20,7 @@ public sealed class ApiKeyOptions
 public sealed class ApiKeyDirectory(IOptions<ApiKeyOptions> keys)
 {
     private readonly (byte[] Digest, ClaimsPrincipal Principal)[] _write = Principals(keys.Value.WriteKeys, ApiKeyAuthentication.WriteRole);
+    private readonly (byte[] Digest, ClaimsPrincipal Principal)[] _server = Principals(keys.Value.ServerKeys, ApiKeyAuthentication.ServerRole);
     private readonly (byte[] Digest, ClaimsPrincipal Principal)[] _read = Principals(keys.Value.ReadKeys, ApiKeyAuthentication.ReadRole);
 
     /// <summary>The principal of the key with this digest, or null; every configured key is compared in constant time.</summary>
@@ -30,9 +32,15 @@ public sealed class ApiKeyDirectory(IOptions<ApiKeyOptions> keys)
             found = CryptographicOperations.FixedTimeEquals(candidate, digest) ? principal : found;
         }
 
+        foreach (var (candidate, principal) in _server)
+        {
+            // A key listed as both write and server key stays a write key: a key that sits in web pages never posts outcomes.
+            found = CryptographicOperations.FixedTimeEquals(candidate, digest) && found is null ? principal : found;
+        }
+
         foreach (var (candidate, principal) in _read)
         {
-            // A key listed as both write and read key stays a write key (write keys never grant reads).
+            // A key listed as both write (or server) and read key keeps its first role (write keys never grant reads).
             found = CryptographicOperations.FixedTimeEquals(candidate, digest) && found is null ? principal : found;
         }
 
@@ -54,7 +62,7 @@ public sealed class ApiKeyDirectory(IOptions<ApiKeyOptions> keys)
 
 /// <summary>
 /// <c>Authorization: Bearer &lt;key&gt;</c>. A write key grants <see cref="ApiKeyAuthentication.WriteRole"/> only: write keys sit in
-/// public web pages and never grant reads. Keys are compared as SHA-256 digests in constant time; each key's principal
+/// public web pages and never grant reads; a server key (<see cref="ApiKeyAuthentication.ServerRole"/>) posts outcomes only, from CRMs and sales tools. Keys are compared as SHA-256 digests in constant time; each key's principal
 /// is built once, so authenticating a request allocates only its ticket.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
@@ -93,7 +101,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         ProblemResponses.Write(Context, StatusCodes.Status403Forbidden, ProblemTypes.Forbidden,
-            "This key may not use this endpoint (write keys never grant reads).", field: "Authorization");
+            "This key may not use this endpoint (write keys never grant reads, only server keys post outcomes).", field: "Authorization");
 }
 
 /// <summary>Scheme, role and policy names of API-key authentication.</summary>
@@ -102,8 +110,10 @@ public static class ApiKeyAuthentication
     public const string Scheme = "ApiKey";
     public const string WriteRole = "write";
     public const string ReadRole = "read";
+    public const string ServerRole = "server";
     public const string WritePolicy = "write";
     public const string ReadPolicy = "read";
+    public const string ServerPolicy = "server";
     public const string KeyIdClaim = "ingest:key_id";
 
     public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services, IConfiguration configuration)
@@ -111,13 +121,15 @@ public static class ApiKeyAuthentication
         services.AddOptions<ApiKeyOptions>().Configure(o =>
         {
             o.WriteKeys.AddRange(configuration.GetSection("Collector:WriteKeys").Get<string[]>() ?? []);
+            o.ServerKeys.AddRange(configuration.GetSection("Collector:ServerKeys").Get<string[]>() ?? []);
             o.ReadKeys.AddRange(configuration.GetSection("Api:ReadKeys").Get<string[]>() ?? []);
         });
         services.AddSingleton<ApiKeyDirectory>();
         services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(Scheme, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(WritePolicy, p => p.RequireRole(WriteRole))
-            .AddPolicy(ReadPolicy, p => p.RequireRole(ReadRole));
+            .AddPolicy(ReadPolicy, p => p.RequireRole(ReadRole))
+            .AddPolicy(ServerPolicy, p => p.RequireRole(ServerRole));
         return services;
     }
 }

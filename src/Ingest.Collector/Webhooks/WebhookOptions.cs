@@ -7,6 +7,7 @@ public sealed class WebhookOptions
     public TwilioOptions Twilio { get; set; } = new();
     public GoogleAdsOptions GoogleAds { get; set; } = new();
     public MetaOptions Meta { get; set; } = new();
+    public HubSpotOptions HubSpot { get; set; } = new();
 
     /// <summary>CallRail: one signing key per company; several are tried (rotation, multi-company accounts).</summary>
     public sealed class CallRailOptions
@@ -32,5 +33,15 @@ public sealed class WebhookOptions
     {
         public string? AppSecret { get; set; }
         public string? VerifyToken { get; set; }
+    }
+
+    /// <summary>HubSpot: the app's client secret (v3 signatures), the public URL when behind a proxy, custom lifecycle stages.</summary>
+    public sealed class HubSpotOptions
+    {
+        public string? ClientSecret { get; set; }
+        public string? PublicBaseUrl { get; set; }
+
+        /// <summary>A portal's own lifecycle stage values (their internal ids) → lead, mql, sql, opportunity, customer or disqualified.</summary>
+        public Dictionary<string, string> Stages { get; set; } = new(StringComparer.OrdinalIgnoreCase);
     }
 }

@@ -13,6 +13,7 @@ using Microsoft.Extensions.Options;
 
 using Ingest.Collector.Webhooks.CallRail;
 using Ingest.Collector.Webhooks.GoogleAds;
+using Ingest.Collector.Webhooks.HubSpot;
 using Ingest.Collector.Webhooks.Meta;
 using Ingest.Collector.Webhooks.Twilio;
 
@@ -35,7 +36,7 @@ public static class WebhooksApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        group.MapCallRail().MapTwilio().MapGoogleAds().MapMeta();
+        group.MapCallRail().MapTwilio().MapGoogleAds().MapMeta().MapHubSpot();
         return app;
     }
 

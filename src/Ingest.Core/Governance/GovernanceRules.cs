@@ -26,6 +26,10 @@ public sealed class GovernanceRulesDocument
     public int MaxValueLength { get; set; } = 200;
     public Dictionary<string, List<string>> SourceAliases { get; set; } = [];
     public Dictionary<string, List<string>> MediumAliases { get; set; } = [];
+
+    /// <summary>Answers to "how did you hear about us?" that mean one source (the self-reported report's columns).</summary>
+    public Dictionary<string, List<string>> SelfReportedAliases { get; set; } = [];
+
     public List<string> ApprovedMediums { get; set; } = [];
     public string? CampaignPattern { get; set; }
     public List<string> RequiredParameters { get; set; } = [];
@@ -78,6 +82,7 @@ public sealed record GovernanceRules
     public string Taxonomy { get; private init; } = null!;
     internal FrozenDictionary<string, string> SourceAliases { get; private init; } = null!;
     internal FrozenDictionary<string, string> MediumAliases { get; private init; } = null!;
+    internal FrozenDictionary<string, string> SelfReportedAliases { get; private init; } = null!;
     internal FrozenSet<string> ApprovedMediums { get; private init; } = null!;
     internal Regex? CampaignPattern { get; private init; }
     internal string[] RequiredParameters { get; private init; } = null!;
@@ -87,6 +92,19 @@ public sealed record GovernanceRules
     internal ChannelSets Channels { get; private init; } = null!;
     internal Ga4SourceCategories Ga4Sources { get; private init; } = null!;
     internal string[] BotUserAgents { get; private init; } = null!;
+
+    /// <summary>
+    /// A self-reported source as the reports count it: trimmed and lower-cased, then mapped by <c>self_reported_aliases</c>,
+    /// else by <c>source_aliases</c> (an answer "fb" is facebook); null when blank.
+    /// </summary>
+    public string? NormalizeSelfReported(string? answer)
+    {
+        var text = answer?.Trim().ToLowerInvariant();
+        return string.IsNullOrEmpty(text) ? null
+            : SelfReportedAliases.TryGetValue(text, out var alias) ? alias
+            : SourceAliases.TryGetValue(text, out var source) ? source
+            : text;
+    }
 
     /// <summary>True when the user agent declares itself a bot or crawler (<c>bot_user_agents</c>, matched case-insensitively as substrings).</summary>
     public bool IsBot(string? userAgent)
@@ -205,6 +223,7 @@ public sealed record GovernanceRules
             Taxonomy = taxonomy,
             SourceAliases = Aliases(d.SourceAliases, "source_aliases"),
             MediumAliases = Aliases(d.MediumAliases, "medium_aliases"),
+            SelfReportedAliases = Aliases(d.SelfReportedAliases, "self_reported_aliases"),
             ApprovedMediums = Set(d.ApprovedMediums),
             CampaignPattern = pattern,
             RequiredParameters = [.. d.RequiredParameters],

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Ingest.Core.Governance;
+using Ingest.Core.Outcomes;
 using Ingest.Core.Touches;
 
 namespace Ingest.Core.Serialization;
@@ -19,4 +20,6 @@ namespace Ingest.Core.Serialization;
 [JsonSerializable(typeof(GovernanceResult))]
 [JsonSerializable(typeof(GovernanceViolation))]
 [JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(OutcomePayload))]
+[JsonSerializable(typeof(OutcomeRecord))]
 public sealed partial class IngestJsonContext : JsonSerializerContext;

@@ -6,7 +6,7 @@ namespace Ingest.Storage.Leads;
 
 /// <summary>
 /// Joins the leads one batch shows to be one person (a touch whose lead and whose keys' owners differ) into the lead with
-/// the earliest first touch: touches and identities move to the survivor, the others point at it, the merge is recorded.
+/// the earliest first touch: touches, identities and outcomes move to the survivor, the others point at it, the merge is recorded.
 /// </summary>
 internal static class LeadMerger
 {
@@ -65,6 +65,8 @@ internal static class LeadMerger
     {
         var firsts = new Dictionary<Guid, (DateTimeOffset At, string EventId)>();
         var stale = new Dictionary<Guid, Guid>();
+        // Every stored lead of the group, with or without touches (an outcome creates a lead before its first touch).
+        var stored = new HashSet<Guid>();
         await using (var select = new NpgsqlCommand(
             "select lead_id, first_occurred_at, first_event_id, merged_into from leads where lead_id = any($1) order by lead_id for update", connection, tx))
         {
@@ -77,7 +79,7 @@ internal static class LeadMerger
                 {
                     stale[lead] = reader.GetGuid(3);
                 }
-                else if (!reader.IsDBNull(1))
+                else if (stored.Add(lead) && !reader.IsDBNull(1))
                 {
                     firsts[lead] = (reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2));
                 }
@@ -89,7 +91,6 @@ internal static class LeadMerger
             throw new StaleResolutionException(stale);
         }
 
-        var stored = firsts.Keys.ToHashSet();
         foreach (var touch in fresh)
         {
             var candidate = (touch.Record.OccurredAt, touch.Record.EventId);
@@ -109,6 +110,9 @@ internal static class LeadMerger
         await Exec(connection, tx, "insert into leads (lead_id) values ($1) on conflict do nothing", cancellationToken, survivor);
         await Exec(connection, tx, "update touches set lead_id = $2 where lead_id = any($1)", cancellationToken, merged, survivor);
         await Exec(connection, tx, "update lead_identities set lead_id = $2 where lead_id = any($1)", cancellationToken, merged, survivor);
+        // Outcomes (stages, deals, responses) follow the person: milestones and deal states are derived from these rows.
+        await Exec(connection, tx, "update outcomes set lead_id = $2 where lead_id = any($1)", cancellationToken, merged, survivor);
+        await Exec(connection, tx, "update outcome_leads set lead_id = $2 where lead_id = any($1)", cancellationToken, merged, survivor);
         await Exec(connection, tx, "update leads set merged_into = $2, updated_at = now(), touch_count = 0 where lead_id = any($1) or merged_into = any($1)",
             cancellationToken, merged, survivor);
         await Exec(connection, tx, "insert into lead_merges (merged_lead_id, survivor_lead_id) select unnest($1::uuid[]), $2 on conflict (merged_lead_id) do nothing",

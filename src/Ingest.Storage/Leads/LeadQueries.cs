@@ -19,7 +19,37 @@ public sealed record LeadIdentity(string Kind, string Value);
 /// </summary>
 public sealed record LeadView(
     Guid LeadId, DateTimeOffset CreatedAt, int TouchCount, TouchSummary? FirstTouch, TouchSummary? LatestTouch,
-    TouchSummary? LeadCreatedTouch, DateTimeOffset? LeadCreatedAt, IReadOnlyList<LeadIdentity> Identities, IReadOnlyList<Guid> MergedLeadIds, IReadOnlyList<TouchSummary> Touches, string? NextCursor);
+    TouchSummary? LeadCreatedTouch, DateTimeOffset? LeadCreatedAt, IReadOnlyList<LeadIdentity> Identities, IReadOnlyList<Guid> MergedLeadIds, IReadOnlyList<TouchSummary> Touches, string? NextCursor)
+{
+    /// <summary>The sales owner: the owner named by the latest outcome that names one.</summary>
+    public string? Owner { get; init; }
+
+    /// <summary>The lifecycle stage of the latest stage outcome (a regression shows here; milestones keep what was reached).</summary>
+    public string? Stage { get; init; }
+
+    /// <summary>Each stage's milestone: the first time it was reached, oldest first.</summary>
+    public IReadOnlyList<StageMilestone> Milestones { get; init; } = [];
+
+    /// <summary>Every deal the lead is on, in its latest state.</summary>
+    public IReadOnlyList<DealView> Deals { get; init; } = [];
+
+    /// <summary>When sales first answered (the earliest response outcome).</summary>
+    public DateTimeOffset? FirstResponseAt { get; init; }
+
+    /// <summary>The lead's outcomes (stage changes, deal updates, responses) beside its touches, oldest first (at most 500).</summary>
+    public IReadOnlyList<OutcomeSummary> Outcomes { get; init; } = [];
+}
+
+/// <summary>The first time a lead reached a stage.</summary>
+public sealed record StageMilestone(string Stage, DateTimeOffset ReachedAt);
+
+/// <summary>A deal in its latest state (by occurred_at): won or lost at the first time it reached that status.</summary>
+public sealed record DealView(string DealId, string Status, decimal Amount, string Currency, DateTimeOffset UpdatedAt, DateTimeOffset? ClosedAt, Guid PrimaryLeadId, IReadOnlyList<Guid> LeadIds);
+
+/// <summary>An outcome as the read API shows it.</summary>
+public sealed record OutcomeSummary(
+    string EventId, string Type, DateTimeOffset OccurredAt, string? SourceSystem, string? Owner, string? Stage, string? DealId, decimal? Amount, string? Currency,
+    string? Status, string? Channel, string? By);
 
 /// <summary>Which page of a lead's timeline to read: at most <see cref="Limit"/> touches after <see cref="After"/> (null: from the oldest).</summary>
 public sealed record TimelinePage(int Limit, TimelineCursor? After = null)
@@ -119,6 +149,13 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
             select {TouchColumns} from touches t join leads l on t.event_id in (l.first_event_id, l.latest_event_id, l.created_event_id) and t.lead_id = l.lead_id
             where l.lead_id = {Survivor};
             select {TouchColumns} from touches t where t.lead_id = {Survivor} {after} order by t.occurred_at, t.event_id limit @take;
+            select event_id, type, occurred_at, source_system, owner, stage, deal_id, amount, currency, status, channel, responder
+            from outcomes where lead_id = {Survivor} order by occurred_at, event_id limit 500;
+            select stage, min(occurred_at) as reached_at from outcomes where lead_id = {Survivor} and type = 'stage' group by stage order by 2, 1;
+            select owner from outcomes where lead_id = {Survivor} and owner is not null order by occurred_at desc, event_id desc limit 1;
+            select stage from outcomes where lead_id = {Survivor} and type = 'stage' order by occurred_at desc, event_id desc limit 1;
+            select min(occurred_at) from outcomes where lead_id = {Survivor} and type = 'response';
+            {DealsSql} where d.deal_id in (select o.deal_id from outcome_leads ol join outcomes o on o.event_id = ol.event_id where ol.lead_id = {Survivor}) order by d.updated_at;
             """, new { leadId, afterAt = page.After?.OccurredAt.UtcDateTime, afterId = page.After?.EventId, take = page.Limit + 1 }, tx,
             cancellationToken: cancellationToken)))
         {
@@ -127,6 +164,12 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
             var merged = (await results.ReadAsync<Guid>()).ToList();
             var marked = (await results.ReadAsync<TouchRow>()).Select(static t => t.ToSummary()).ToList();
             var timeline = (await results.ReadAsync<TouchRow>()).Select(static t => t.ToSummary()).ToList();
+            var outcomes = (await results.ReadAsync<OutcomeRow>()).Select(static o => o.ToSummary()).ToList();
+            var milestones = (await results.ReadAsync<(string Stage, DateTime ReachedAt)>()).Select(static m => new StageMilestone(m.Stage, new DateTimeOffset(m.ReachedAt, TimeSpan.Zero))).ToList();
+            var owner = await results.ReadSingleOrDefaultAsync<string?>();
+            var stage = await results.ReadSingleOrDefaultAsync<string?>();
+            var firstResponse = await results.ReadSingleAsync<DateTime?>();
+            var deals = (await results.ReadAsync<DealRow>()).Select(static d => d.ToView()).ToList();
             if (lead is not { } l)
             {
                 view = null;
@@ -143,7 +186,15 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
                 var created = marked.Find(t => t.EventId == l.created_event_id);
                 view = new LeadView(l.lead_id, new DateTimeOffset(l.created_at, TimeSpan.Zero), l.touch_count,
                     marked.Find(t => t.EventId == l.first_event_id), marked.Find(t => t.EventId == l.latest_event_id),
-                    created, created?.OccurredAt, identities, merged, timeline, next);
+                    created, created?.OccurredAt, identities, merged, timeline, next)
+                {
+                    Owner = owner,
+                    Stage = stage,
+                    Milestones = milestones,
+                    Deals = deals,
+                    FirstResponseAt = firstResponse is { } at ? new DateTimeOffset(at, TimeSpan.Zero) : null,
+                    Outcomes = outcomes,
+                };
             }
         }
 
@@ -179,6 +230,43 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
         var channels = rows.Select(r => new ChannelCount(r.Channel, r.Leads, total == 0 ? 0 : Math.Round((double)r.Leads / total, 4))).ToList();
         var unattributedShare = total == 0 ? 0 : Math.Round(rows.Where(r => unattributed.Contains(r.Channel)).Sum(static r => r.Leads) / (double)total, 4);
         return new ChannelReport(from, to, name, ga4 ? "ga4" : "b2b", total, channels, unattributedShare, Math.Round(violationRate, 4));
+    }
+
+    /// <summary>
+    /// Every deal in its latest state (latest occurred_at, ties by event id), with the leads of that latest outcome and the
+    /// first time the deal reached its current won/lost status; alias <c>d</c>.
+    /// </summary>
+    internal const string DealsSql = """
+        select d.deal_id, d.status, d.amount, d.currency, d.updated_at, d.closed_at, d.primary_lead_id, d.lead_ids from (
+            select distinct on (o.deal_id) o.deal_id, o.status, o.amount, o.currency, o.occurred_at as updated_at, o.lead_id as primary_lead_id,
+                   case when o.status in ('won', 'lost') then (select min(c.occurred_at) from outcomes c where c.type = 'deal' and c.deal_id = o.deal_id and c.status = o.status) end as closed_at,
+                   array(select distinct ol.lead_id from outcome_leads ol where ol.event_id = o.event_id) as lead_ids
+            from outcomes o where o.type = 'deal'
+            order by o.deal_id, o.occurred_at desc, o.event_id desc) d
+        """;
+
+    private sealed record OutcomeRow(
+        string event_id, string type, DateTime occurred_at, string? source_system, string? owner, string? stage, string? deal_id, decimal? amount, string? currency,
+        string? status, string? channel, string? responder)
+    {
+        public OutcomeSummary ToSummary() => new(event_id, type, new DateTimeOffset(occurred_at, TimeSpan.Zero), source_system, owner, stage, deal_id, amount, currency,
+            status, channel, responder);
+    }
+
+    // A class with setters: Dapper reports uuid[] columns as System.Array, which no constructor parameter matches.
+    private sealed class DealRow
+    {
+        public string deal_id { get; set; } = "";
+        public string status { get; set; } = "";
+        public decimal amount { get; set; }
+        public string currency { get; set; } = "";
+        public DateTime updated_at { get; set; }
+        public DateTime? closed_at { get; set; }
+        public Guid primary_lead_id { get; set; }
+        public Guid[] lead_ids { get; set; } = [];
+
+        public DealView ToView() => new(deal_id, status, amount, currency, new DateTimeOffset(updated_at, TimeSpan.Zero),
+            closed_at is { } c ? new DateTimeOffset(c, TimeSpan.Zero) : null, primary_lead_id, lead_ids);
     }
 
     private sealed record LeadRow(Guid lead_id, DateTime created_at, int touch_count, string? first_event_id, string? latest_event_id, string? created_event_id);
