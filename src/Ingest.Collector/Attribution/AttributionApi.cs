@@ -15,7 +15,6 @@ namespace Ingest.Collector.Attribution;
 public static class AttributionApi
 {
     public const string LeadConversion = "lead";
-    private const string NoGroup = "(none)";
 
     private static readonly Dictionary<string, AttributionModel> ModelNames = new(StringComparer.Ordinal)
     {
@@ -134,38 +133,13 @@ public static class AttributionApi
             return Bad("group_by", "group_by must be one of: channel, ga4_channel, source, medium, campaign.");
         }
 
-        var credits = chosen.ToDictionary(static m => m, static _ => new Dictionary<string, double>(StringComparer.Ordinal));
-        long conversions = 0;
+        var tally = new AttributionTally(chosen, options, groupOf);
         await foreach (var journey in journeys.CreatedAsync(start, end, options.LookbackDays, cancellationToken))
         {
-            conversions++;
-            var credit = AttributionModels.Credit(journey.ToJourney(), options, chosen);
-            var rows = journey.Touches.ToDictionary(static t => t.EventId, StringComparer.Ordinal);
-            foreach (var model in chosen)
-            {
-                var sums = credits[model];
-                if (credit.Credited.Count == 0)
-                {
-                    sums[NoGroup] = sums.GetValueOrDefault(NoGroup) + 1;
-                    continue;
-                }
-
-                foreach (var touch in credit.Credited)
-                {
-                    var group = groupOf(rows[touch.Touch.EventId]) ?? NoGroup;
-                    sums[group] = sums.GetValueOrDefault(group) + touch.Weights[model];
-                }
-            }
+            tally.Add(journey);
         }
 
-        var byModel = credits.ToDictionary(
-            static c => WireNames[c.Key],
-            c => (IReadOnlyList<AttributionCredit>)c.Value
-                .Where(static g => g.Value > 0)
-                .OrderByDescending(static g => g.Value).ThenBy(static g => g.Key, StringComparer.Ordinal)
-                .Select(g => new AttributionCredit(g.Key, g.Value, conversions == 0 ? 0 : g.Value / conversions))
-                .ToList());
-        return TypedResults.Ok(new AttributionReport(start, end, LeadConversion, "count", groupBy, options.LookbackDays, conversions, byModel));
+        return TypedResults.Ok(new AttributionReport(start, end, LeadConversion, "count", groupBy, options.LookbackDays, tally.Conversions, tally.Credits(WireNames)));
     }
 
     /// <summary>The models and options asked for, or the 400 answer naming the bad parameter.</summary>
