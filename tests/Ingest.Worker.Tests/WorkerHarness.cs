@@ -238,7 +238,9 @@ public abstract class WorkerTestBase(KafkaCluster kafka) : IAsyncLifetime
             AutoOffsetReset = AutoOffsetReset.Earliest,
         }).Build();
         other.Subscribe(Topic);
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        // Generous: with cooperative-sticky the joiner is served only in the second rebalance round, after the worker
+        // gives partitions up, and the full suite on 2 shared cores once took more than 20 s for that.
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (other.Assignment.Count == 0 && DateTime.UtcNow < deadline)
         {
             other.Consume(TimeSpan.FromMilliseconds(100));
