@@ -40,12 +40,20 @@ builder.Services.AddSingleton<LeadQueries>();
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<CollectorMetrics>();
-builder.Services.AddOptions<TouchProducerOptions>().BindConfiguration("Collector:Kafka");
+builder.Services.AddOptions<ReadStoreOptions>().BindConfiguration("ConnectionStrings").ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<ReadStoreOptions>, ReadStoreOptionsValidator>();
+builder.Services.AddOptions<TouchProducerOptions>().BindConfiguration(TouchProducerOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<TouchProducerOptions>, TouchProducerOptionsValidator>();
 builder.Services.AddSingleton<TouchProducer>();
-builder.Services.AddSingleton(new IdentityNormalizer(builder.Configuration["Collector:DefaultPhoneRegion"] ?? "US"));
-builder.Services.AddSingleton(builder.Configuration.GetSection("Collector:Limits").Get<TouchLimits>() ?? new TouchLimits());
+builder.Services.AddOptions<PhoneRegionOptions>().BindConfiguration("Collector").ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<PhoneRegionOptions>, PhoneRegionOptionsValidator>();
+builder.Services.AddSingleton(static sp => new IdentityNormalizer(sp.GetRequiredService<IOptions<PhoneRegionOptions>>().Value.DefaultPhoneRegion));
+builder.Services.AddOptions<TouchLimits>().BindConfiguration(TouchSettings.LimitsSection).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<TouchLimits>, TouchLimitsValidator>();
+builder.Services.AddSingleton(static sp => sp.GetRequiredService<IOptions<TouchLimits>>().Value);
 builder.Services.AddGovernance(builder.Configuration);
-builder.Services.AddOptions<WebhookOptions>().BindConfiguration("Webhooks");
+builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
 builder.Services.AddOptions<FormsOptions>().Configure(o => builder.Configuration.GetSection(FormsOptions.Section).Bind(o.Forms)).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<FormsOptions>, FormsOptionsValidator>();
 builder.Services.AddOptions<FormRateLimitOptions>().BindConfiguration(FormRateLimitOptions.Section).ValidateOnStart();
@@ -56,6 +64,7 @@ builder.Services.AddSingleton<TouchIntake>();
 
 var app = builder.Build();
 
+app.Use(app.Services.GetRequiredService<CollectorMetrics>().CountShedAnswers);
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseCors();

@@ -101,6 +101,7 @@ public sealed partial class TouchConsumer(
             .SetErrorHandler((_, e) => LogKafkaError(logger, e.Code, e.Reason))
             .Build();
         consumer.Subscribe(_kafka.TouchTopic);
+        using var lag = metrics.ObserveLag(consumer);
 
         var retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
