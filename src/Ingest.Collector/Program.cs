@@ -31,6 +31,9 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default);
 });
 builder.Services.AddProblemDetails(static o => o.CustomizeProblemDetails = ProblemResponses.ApplyStableType);
+// A query or route value that cannot be bound is the client's 400 problem in every environment (Development's default
+// throws, which the exception handler answered with 500).
+builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(static o => o.ThrowOnBadRequest = false);
 builder.Services.AddOpenApi(static o => OpenApiDocumentSetup.Configure(o));
 builder.Services.AddApiKeyAuthentication(builder.Configuration);
 builder.Services.AddEdgeProtection(builder.Configuration);

@@ -125,6 +125,31 @@ public sealed class WebhookTests(DoorsHost host) : IClassFixture<DoorsHost>
         Assert.Equal("twilio_call:" + form["CallSid"], RecordOf("twilio:" + form["CallSid"]).GetProperty("identities").GetProperty("external_id").GetString());
     }
 
+    [Theory] // found by the fuzz run: each answered 500 (the text was only decoded when the mapping read it)
+    [InlineData(new byte[] { 0xFF })] // invalid UTF-8
+    [InlineData(new byte[] { 0xC3, 0x28 })] // a lead byte without its continuation
+    [InlineData(new byte[] { (byte)'\\', (byte)'u', (byte)'d', (byte)'8', (byte)'0', (byte)'0' })] // a lone surrogate escape
+    [InlineData(new byte[] { (byte)'\\', (byte)'u', (byte)'d', (byte)'8', (byte)'0', (byte)'0', (byte)'\\', (byte)'u', (byte)'0', (byte)'0', (byte)'4', (byte)'1' })]
+    public async Task Webhooks_StringThatIsNotUnicode_Returns400Problem(byte[] text)
+    {
+        using var client = host.CreateClient();
+        byte[] Body(string before, string after) => [.. Encoding.UTF8.GetBytes(before), .. text, .. Encoding.UTF8.GetBytes(after)];
+
+        var google = Body($$"""{"google_key":"{{DoorsHost.GoogleKey}}","lead_id":"L-""", "\",\"user_column_data\":[]}");
+        var googleResponse = await client.PostAsync("/v1/webhooks/google-ads", new ByteArrayContent(google) { Headers = { ContentType = new("application/json") } });
+        await TouchesApiTests.AssertProblem(googleResponse, HttpStatusCode.BadRequest, "malformed-request");
+
+        var meta = Body("""{"object":"page","entry":[{"changes":[{"field":"leadgen","value":{"leadgen_id":"M-""", "\"}}]}]}");
+        using var metaRequest = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/meta") { Content = new ByteArrayContent(meta) { Headers = { ContentType = new("application/json") } } };
+        metaRequest.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(DoorsHost.MetaSecret), meta)));
+        await TouchesApiTests.AssertProblem(await client.SendAsync(metaRequest), HttpStatusCode.BadRequest, "malformed-request");
+
+        var callRail = Body("""{"resource_id":"C-""", "\",\"customer_phone_number\":\"+14155550100\"}");
+        using var callRailRequest = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/callrail?event=post_call") { Content = new ByteArrayContent(callRail) { Headers = { ContentType = new("application/json") } } };
+        callRailRequest.Headers.Add("Signature", Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(DoorsHost.CallRailKey), callRail)));
+        await TouchesApiTests.AssertProblem(await client.SendAsync(callRailRequest), HttpStatusCode.BadRequest, "malformed-request");
+    }
+
     [Fact]
     public async Task GoogleAds_UnusablePhone_KeepsTheLeadWithItsEmail()
     {
