@@ -258,6 +258,25 @@ public sealed class WebhookTests(DoorsHost host) : IClassFixture<DoorsHost>
         await TouchesApiTests.AssertProblem(bad, HttpStatusCode.Forbidden, "forbidden");
     }
 
+    [Theory] // found by the fuzz run (load-tests/run.sh fuzz): entries or a root that are not objects answered 500
+    [InlineData("""{"object":"page","entry":[1,[2],"x",{"changes":[3]}]}""", 200, new string[0])]
+    [InlineData("""[{"object":"page"}]""", 400, new string[0])]
+    [InlineData("""{"object":"page","entry":[{"changes":[{"field":"leadgen","value":{"leadgen_id":"555","created_time":99999999999999}}]}]}""", 200, new[] { "meta:555" })]
+    public async Task Meta_SignedButOddlyShapedNotification_AnswersWithoutError(string body, int status, string[] eventIds)
+    {
+        using var client = host.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/meta") { Content = Body(body) };
+        request.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(DoorsHost.MetaSecret), Encoding.UTF8.GetBytes(body))));
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        if (status == 200)
+        {
+            var accepted = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(eventIds, accepted.GetProperty("event_ids").EnumerateArray().Select(e => e.GetString()));
+        }
+    }
+
     [Fact]
     public async Task Meta_SignedLeadgenNotification_EachLeadBecomesAnAdTouchAwaitingEnrichment()
     {
