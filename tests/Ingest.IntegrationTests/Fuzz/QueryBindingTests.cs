@@ -14,4 +14,15 @@ public sealed class QueryBindingTests(CollectorHost host) : IClassFixture<Collec
         using var client = host.CreateClient(CollectorHost.ReadKey);
         await TouchesApiTests.AssertProblem(await client.GetAsync(url), HttpStatusCode.BadRequest, "malformed-request");
     }
+
+    [Theory] // found by the full fuzz run: Postgres refuses a NUL in a text parameter, answered 500
+    [InlineData("/v1/leads?anonymous_id=%00", "anonymous_id")]
+    [InlineData("/v1/leads?external_id=a%00b", "external_id")]
+    [InlineData("/v1/leads?anonymous_id=a%0Ab", "anonymous_id")]
+    public async Task Leads_IdentityWithControlCharacters_Returns400Problem(string url, string field)
+    {
+        using var client = host.CreateClient(CollectorHost.ReadKey);
+        var problem = await TouchesApiTests.AssertProblem(await client.GetAsync(url), HttpStatusCode.BadRequest, "bad-query");
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+    }
 }
