@@ -28,6 +28,7 @@ public sealed class RulesFileHost(string rulesPath) : CollectorHost
     }
 }
 
+[Collection(ProcessWideMetricsCollection.Name)]
 public sealed class GovernanceRulesStartupTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("ingest-rules-").FullName;

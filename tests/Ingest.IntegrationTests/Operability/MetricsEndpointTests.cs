@@ -17,19 +17,22 @@ public sealed class MetricsHost : CollectorHost
     };
 }
 
+[Collection(ProcessWideMetricsCollection.Name)]
 public sealed class MetricsEndpointTests(MetricsHost host, ITestOutputHelper output) : IClassFixture<MetricsHost>
 {
     [Fact]
     public async Task Metrics_AfterAcceptedRateLimitedAndUnavailableTouches_ExposesTheirSeries()
     {
-        using var client = host.CreateClient(CollectorHost.WriteKey);
-        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/v1/touches", ProducerTests.Touch("metrics-1"))).StatusCode);
+        // Every answer is kept: the expected counts are the answers seen (a loaded machine may time out the first
+        // produce, which is then a 503 the metric must count too).
         var statuses = new List<HttpStatusCode>();
-        for (var i = 0; i < 3; i++)
+        using var client = host.CreateClient(CollectorHost.WriteKey);
+        for (var i = 0; i < 5; i++)
         {
             statuses.Add((await client.PostAsync("/v1/touches", ProducerTests.Touch("metrics-limited"))).StatusCode);
         }
 
+        Assert.Contains(HttpStatusCode.Accepted, statuses);
         Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
 
         using var second = host.CreateClient(MetricsHost.SecondWriteKey);
@@ -45,6 +48,7 @@ public sealed class MetricsEndpointTests(MetricsHost host, ITestOutputHelper out
         }
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
+        statuses.Add(unavailable.StatusCode);
 
         using var scraper = host.CreateClient(key: null);
         string text = "";
@@ -63,9 +67,9 @@ public sealed class MetricsEndpointTests(MetricsHost host, ITestOutputHelper out
         }
 
         output.WriteLine(string.Join('\n', text.Split('\n').Where(static l => l.StartsWith("ingest_", StringComparison.Ordinal))));
-        Assert.Equal(1 + statuses.Count(static s => s == HttpStatusCode.Accepted), MetricsScrape.Samples(text, "ingest_touches_accepted_total").Sum(static s => s.Value));
+        Assert.Equal(statuses.Count(static s => s == HttpStatusCode.Accepted), MetricsScrape.Samples(text, "ingest_touches_accepted_total").Sum(static s => s.Value));
         Assert.Equal(statuses.Count(static s => s == HttpStatusCode.TooManyRequests), MetricsScrape.Samples(text, "ingest_http_rate_limited_total").Sum(static s => s.Value));
-        Assert.Equal(1, MetricsScrape.Samples(text, "ingest_http_unavailable_total").Sum(static s => s.Value));
+        Assert.Equal(statuses.Count(static s => s == HttpStatusCode.ServiceUnavailable), MetricsScrape.Samples(text, "ingest_http_unavailable_total").Sum(static s => s.Value));
         Assert.NotEmpty(MetricsScrape.Samples(text, "ingest_kafka_produce_duration_milliseconds_count"));
         Assert.NotEmpty(MetricsScrape.Samples(text, "ingest_governance_reload_rejected"));
     }

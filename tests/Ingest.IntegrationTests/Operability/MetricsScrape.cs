@@ -3,6 +3,16 @@ using System.Text.RegularExpressions;
 
 namespace Ingest.IntegrationTests.Operability;
 
+/// <summary>
+/// Tests that read /metrics run alone: OpenTelemetry subscribes to meters by name process-wide, so another collector
+/// host alive in the same test process would add its counts to (or shadow) this host's series.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideMetricsCollection
+{
+    public const string Name = "process-wide metrics";
+}
+
 /// <summary>Reads the Prometheus text exposition of <c>/metrics</c>.</summary>
 public static partial class MetricsScrape
 {
