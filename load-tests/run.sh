@@ -5,6 +5,7 @@
 #   load-tests/run.sh pipeline    COPY ceiling, then a fixed number of touches through collector → Kafka → worker → Postgres
 #   load-tests/run.sh chaos       TOUCHES (default 1,000,000) through the pipeline while faults are injected at random, logged
 #                                 moments (CHAOS_SEED, CHAOS_WINDOW s); then every acknowledged id checked stored exactly once
+#   load-tests/run.sh fuzz        FUZZ_REQUESTS_PER_DOOR (10000) hostile requests to each of the 12 doors (FUZZ_SEED), topic read back
 # Settings: DURATION (s, default 20), CONNECTIONS (64), ROUNDS (2), CEILING_RECORDS (batch, 200000), TOUCHES (pipeline, 300000), RATE (paced run, 5000/s),
 #           PHASES (pipeline: any of worker,pipeline,paced; default all), WARMUP_TOUCHES (30000),
 #           PACED_WARMUP_SECONDS (10; paced-only runs).
@@ -21,7 +22,26 @@ export INGEST_WRITE_KEY=${INGEST_WRITE_KEY:-load-write-key}
 OUT=load-tests/out
 mkdir -p "$OUT"
 
-case "$scenario" in collector|batch|pipeline|chaos) ;; *) echo "usage: load-tests/run.sh collector|batch|pipeline|chaos" >&2; exit 2;; esac
+case "$scenario" in collector|batch|pipeline|chaos|fuzz) ;; *) echo "usage: load-tests/run.sh collector|batch|pipeline|chaos|fuzz" >&2; exit 2;; esac
+
+if [ "$scenario" = fuzz ]; then
+  # The fuzz run is the same seeded test ./test.sh runs as a short slice, at full size: the collector on real Kestrel
+  # (a loopback port of its own) with the Kafka mock in-process, the test's own Postgres database.
+  start_postgres
+  start_redis
+  export_connection_settings
+  export FUZZ_REQUESTS_PER_DOOR=${FUZZ_REQUESTS_PER_DOOR:-10000} FUZZ_SEED=${FUZZ_SEED:-20261202} FUZZ_SUMMARY_FILE=$INGEST_ROOT/$OUT/fuzz.txt
+  rm -f "$FUZZ_SUMMARY_FILE"
+  log "Building (Release)…"
+  dotnet build tests/Ingest.IntegrationTests -c Release -nologo -v quiet >/dev/null
+  log "Fuzzing every door: $FUZZ_REQUESTS_PER_DOOR requests each, seed $FUZZ_SEED (log: $OUT/fuzz.log)…"
+  status=0
+  timeout 3600 dotnet test tests/Ingest.IntegrationTests -c Release --no-build -nologo --filter "FullyQualifiedName~Fuzz.FuzzTests" \
+    >"$OUT/fuzz.log" 2>&1 || status=$?
+  [ -f "$FUZZ_SUMMARY_FILE" ] || die "the fuzz run wrote no summary (exit $status); see $OUT/fuzz.log"
+  cat "$FUZZ_SUMMARY_FILE"
+  exit "$status"
+fi
 
 ensure_packages wrk
 start_postgres

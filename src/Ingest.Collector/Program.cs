@@ -35,6 +35,9 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default);
 });
 builder.Services.AddProblemDetails(static o => o.CustomizeProblemDetails = ProblemResponses.ApplyStableType);
+// A query or route value that cannot be bound is the client's 400 problem in every environment (Development's default
+// throws, which the exception handler answered with 500).
+builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(static o => o.ThrowOnBadRequest = false);
 builder.Services.AddOpenApi(static o => OpenApiDocumentSetup.Configure(o));
 builder.Services.AddApiKeyAuthentication(builder.Configuration);
 builder.Services.AddEdgeProtection(builder.Configuration);
@@ -50,12 +53,20 @@ builder.Services.AddOptions<Ingest.Storage.Reports.ReportSettings>().BindConfigu
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<CollectorMetrics>();
-builder.Services.AddOptions<TouchProducerOptions>().BindConfiguration("Collector:Kafka");
+builder.Services.AddOptions<ReadStoreOptions>().BindConfiguration("ConnectionStrings").ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<ReadStoreOptions>, ReadStoreOptionsValidator>();
+builder.Services.AddOptions<TouchProducerOptions>().BindConfiguration(TouchProducerOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<TouchProducerOptions>, TouchProducerOptionsValidator>();
 builder.Services.AddSingleton<TouchProducer>();
-builder.Services.AddSingleton(new IdentityNormalizer(builder.Configuration["Collector:DefaultPhoneRegion"] ?? "US"));
-builder.Services.AddSingleton(builder.Configuration.GetSection("Collector:Limits").Get<TouchLimits>() ?? new TouchLimits());
+builder.Services.AddOptions<PhoneRegionOptions>().BindConfiguration("Collector").ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<PhoneRegionOptions>, PhoneRegionOptionsValidator>();
+builder.Services.AddSingleton(static sp => new IdentityNormalizer(sp.GetRequiredService<IOptions<PhoneRegionOptions>>().Value.DefaultPhoneRegion));
+builder.Services.AddOptions<TouchLimits>().BindConfiguration(TouchSettings.LimitsSection).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<TouchLimits>, TouchLimitsValidator>();
+builder.Services.AddSingleton(static sp => sp.GetRequiredService<IOptions<TouchLimits>>().Value);
 builder.Services.AddGovernance(builder.Configuration);
-builder.Services.AddOptions<WebhookOptions>().BindConfiguration("Webhooks");
+builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
 builder.Services.AddOptions<FormsOptions>().Configure(o => builder.Configuration.GetSection(FormsOptions.Section).Bind(o.Forms)).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<FormsOptions>, FormsOptionsValidator>();
 builder.Services.AddOptions<FormRateLimitOptions>().BindConfiguration(FormRateLimitOptions.Section).ValidateOnStart();
@@ -68,6 +79,7 @@ builder.Services.AddSingleton<OutcomeIntake>();
 
 var app = builder.Build();
 
+app.Use(app.Services.GetRequiredService<CollectorMetrics>().CountShedAnswers);
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseCors();

@@ -4,15 +4,20 @@ using Microsoft.Extensions.Options;
 
 namespace Ingest.ServiceDefaults;
 
-/// <summary>Ready only when broker metadata for the touch topic can be fetched within the configured timeout.</summary>
+/// <summary>
+/// Ready only when broker metadata for the touch topic can be fetched within the configured timeout and the process's
+/// producer has not failed for good.
+/// </summary>
 public sealed class KafkaHealthCheck : IHealthCheck, IDisposable
 {
     private readonly KafkaOptions _options;
+    private readonly KafkaProducerHealth _producer;
     private readonly Lazy<IAdminClient> _admin;
 
-    public KafkaHealthCheck(IOptions<KafkaOptions> options)
+    public KafkaHealthCheck(IOptions<KafkaOptions> options, KafkaProducerHealth producer)
     {
         _options = options.Value;
+        _producer = producer;
         _admin = new Lazy<IAdminClient>(() =>
         {
             var config = KafkaClientConfig.Apply(_options, new AdminClientConfig { SocketTimeoutMs = _options.MetadataTimeoutMs });
@@ -21,6 +26,11 @@ public sealed class KafkaHealthCheck : IHealthCheck, IDisposable
     }
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        _producer.FatalError is { } fatal
+            ? Task.FromResult(HealthCheckResult.Unhealthy("Kafka producer fatal error (restart the process): " + fatal))
+            : CheckMetadataAsync(cancellationToken);
+
+    private Task<HealthCheckResult> CheckMetadataAsync(CancellationToken cancellationToken) =>
         // GetMetadata blocks on the network; keep it off the request thread pool's hot path.
         Task.Run(() =>
         {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -21,7 +22,9 @@ public static class ServiceDefaultsExtensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        builder.Services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
+        builder.Services.AddSingleton<KafkaProducerHealth>();
 
         builder.Logging.AddOpenTelemetry(logging =>
         {
@@ -34,7 +37,8 @@ public static class ServiceDefaultsExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(TelemetryName));
+                .AddMeter(TelemetryName)
+                .AddPrometheusExporter());
 
         // Traces and OTLP export only when an endpoint is configured (standard OTEL_EXPORTER_OTLP_ENDPOINT variable):
         // recording spans nobody exports cost the collector an Activity and a traceparent header per touch.
@@ -59,7 +63,10 @@ public static class ServiceDefaultsExtensions
     public static IHealthChecksBuilder AddReadinessCheck<T>(this IHealthChecksBuilder builder, string name) where T : class, IHealthCheck =>
         builder.AddCheck<T>(name, tags: [ReadyTag]);
 
-    /// <summary>Maps <c>/health/live</c> (process is up) and <c>/health/ready</c> (dependencies reachable) in every environment.</summary>
+    /// <summary>
+    /// Maps <c>/health/live</c> (process is up), <c>/health/ready</c> (dependencies reachable) and <c>/metrics</c>
+    /// (Prometheus text format) in every environment.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = static r => r.Tags.Contains("live") })
@@ -69,6 +76,7 @@ public static class ServiceDefaultsExtensions
             Predicate = static r => r.Tags.Contains(ReadyTag),
             ResponseWriter = WriteReport,
         }).ExcludeFromDescription();
+        app.MapPrometheusScrapingEndpoint("/metrics").ExcludeFromDescription();
         return app;
     }
 

@@ -14,19 +14,25 @@ using StackExchange.Redis;
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddIngestStorage(builder.Configuration);
-builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
+builder.Services.AddOptions<RedisOptions>()
+    .BindConfiguration(RedisOptions.Section)
+    .Configure<IConfiguration>(static (o, configuration) => o.ConnectionString = configuration.GetConnectionString("Redis"))
+    .ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<RedisOptions>, RedisOptionsValidator>();
 
 // One multiplexer per process; abortConnect=false so the worker starts (and retries) while Redis is still coming up.
-builder.Services.AddSingleton<IConnectionMultiplexer>(_ =>
+builder.Services.AddSingleton<IConnectionMultiplexer>(static sp =>
 {
-    var redis = ConfigurationOptions.Parse(builder.Configuration.GetConnectionString("Redis") ?? "127.0.0.1:56379");
+    var redis = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<RedisOptions>>().Value.ConnectionString!);
     redis.AbortOnConnectFail = false;
     return ConnectionMultiplexer.Connect(redis);
 });
-builder.Services.AddSingleton(sp => new IdentityResolver(
+builder.Services.AddSingleton(static sp => new IdentityResolver(
     sp.GetRequiredService<IConnectionMultiplexer>(),
     sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
-    builder.Configuration["Redis:KeyPrefix"] ?? sp.GetRequiredService<IOptions<WorkerOptions>>().Value.RedisKeyPrefix));
+    sp.GetRequiredService<IOptions<RedisOptions>>().Value.KeyPrefix));
 builder.Services.AddSingleton<TouchBatchWriter>();
 builder.Services.AddSingleton<WorkerMetrics>();
 builder.Services.AddHostedService<TouchConsumer>();

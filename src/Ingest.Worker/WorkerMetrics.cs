@@ -1,9 +1,13 @@
 using System.Diagnostics.Metrics;
+using Confluent.Kafka;
 using Ingest.ServiceDefaults;
 
 namespace Ingest.Worker;
 
-/// <summary>Worker metrics: touches stored and deduplicated, merges, dead letters, retries, batch duration.</summary>
+/// <summary>
+/// Worker metrics: touches stored and deduplicated, merges, dead letters, retries, batch duration, consumer lag per
+/// partition. Names as Prometheus exports them: deploy/observability/.
+/// </summary>
 public sealed class WorkerMetrics
 {
     private readonly Counter<long> _stored;
@@ -14,6 +18,7 @@ public sealed class WorkerMetrics
     private readonly Histogram<double> _batchDuration;
     private readonly Histogram<long> _batchMessages;
     private readonly UpDownCounter<long> _held;
+    private IConsumer<byte[]?, byte[]>? _consumer;
 
     public WorkerMetrics(IMeterFactory meterFactory)
     {
@@ -26,6 +31,64 @@ public sealed class WorkerMetrics
         _batchDuration = meter.CreateHistogram<double>("ingest.worker.batch.duration", "ms");
         _batchMessages = meter.CreateHistogram<long>("ingest.worker.batch.messages", "{message}");
         _held = meter.CreateUpDownCounter<long>("ingest.worker.messages.held", "{message}");
+        meter.CreateObservableGauge("ingest.worker.consumer.lag", ConsumerLag, "{message}",
+            "Messages in each assigned partition not yet consumed (high watermark minus position)");
+
+        // Series that exist from the start, so a rate() over them is 0 rather than absent before the first event.
+        _deadLettered.Add(0);
+        _retries.Add(0);
+    }
+
+    /// <summary>Reports the lag of this consumer's assigned partitions until the returned handle is disposed.</summary>
+    public IDisposable ObserveLag(IConsumer<byte[]?, byte[]> consumer)
+    {
+        Volatile.Write(ref _consumer, consumer);
+        return new LagRegistration(this, consumer);
+    }
+
+    // Runs on the scraping thread: watermarks are librdkafka's cached values (no broker round trip).
+    private IEnumerable<Measurement<long>> ConsumerLag()
+    {
+        if (Volatile.Read(ref _consumer) is not { } consumer)
+        {
+            return [];
+        }
+
+        var measurements = new List<Measurement<long>>();
+        try
+        {
+            foreach (var partition in consumer.Assignment)
+            {
+                var watermarks = consumer.GetWatermarkOffsets(partition);
+                if (watermarks.High == Offset.Unset)
+                {
+                    continue; // not fetched yet
+                }
+
+                // Nothing consumed from it yet: everything the partition still holds is behind.
+                var position = consumer.Position(partition) is { } p && p != Offset.Unset ? p : watermarks.Low;
+                if (position == Offset.Unset)
+                {
+                    continue;
+                }
+
+                measurements.Add(new Measurement<long>(Math.Max(0, watermarks.High.Value - position.Value),
+                    new KeyValuePair<string, object?>("topic", partition.Topic),
+                    new KeyValuePair<string, object?>("partition", partition.Partition.Value)));
+            }
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or KafkaException or InvalidOperationException)
+        {
+            // The consumer closed between two scrapes.
+            return [];
+        }
+
+        return measurements;
+    }
+
+    private sealed class LagRegistration(WorkerMetrics metrics, IConsumer<byte[]?, byte[]> consumer) : IDisposable
+    {
+        public void Dispose() => Interlocked.CompareExchange(ref metrics._consumer, null, consumer);
     }
 
     /// <summary>One transaction committed: touches inserted, event ids already stored, leads merged.</summary>

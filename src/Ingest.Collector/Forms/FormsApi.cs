@@ -32,6 +32,7 @@ public static class FormsApi
             .Accepts<Dictionary<string, string>>("application/x-www-form-urlencoded", "multipart/form-data")
             .Produces(StatusCodes.Status303SeeOther)
             .Produces<TouchAccepted>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -89,6 +90,12 @@ public static class FormsApi
         catch (InvalidDataException)
         {
             return TooLarge();
+        }
+        catch (IOException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A multipart body that ends before its closing boundary (or is not multipart at all).
+            return ProblemResponses.Problem(StatusCodes.Status400BadRequest, ProblemTypes.Malformed,
+                "The form body is not valid multipart/form-data: it ends before its closing boundary.", "body");
         }
 
         if (form.Files.Count > 0)

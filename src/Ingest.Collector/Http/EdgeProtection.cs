@@ -4,17 +4,40 @@ using Ingest.Collector.Problems;
 using Ingest.Collector.Security;
 using Ingest.Collector.Touches;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace Ingest.Collector.Http;
 
 /// <summary>Per-key rate limits (<c>Collector:RateLimit</c>).</summary>
 public sealed class RateLimitOptions
 {
+    public const string Section = "Collector:RateLimit";
+
     /// <summary>Sustained requests per second per key (one batch request counts once).</summary>
     public int PermitsPerSecond { get; set; } = 50_000;
 
     /// <summary>Burst size per key.</summary>
     public int Burst { get; set; } = 100_000;
+}
+
+/// <summary>Both limits must be positive.</summary>
+public sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RateLimitOptions options)
+    {
+        var failures = new List<string>();
+        if (options.PermitsPerSecond < 1)
+        {
+            failures.Add($"{RateLimitOptions.Section}:{nameof(options.PermitsPerSecond)} must be at least 1 (it is {options.PermitsPerSecond}).");
+        }
+
+        if (options.Burst < 1)
+        {
+            failures.Add($"{RateLimitOptions.Section}:{nameof(options.Burst)} must be at least 1 (it is {options.Burst}).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }
 
 /// <summary>CORS for browser scripts and per-key rate limiting with 429 + Retry-After problems.</summary>
@@ -29,7 +52,8 @@ public static class EdgeProtection
             .WithHeaders("Authorization", "Content-Type")
             .SetPreflightMaxAge(TimeSpan.FromHours(1))));
 
-        var limits = configuration.GetSection("Collector:RateLimit").Get<RateLimitOptions>() ?? new RateLimitOptions();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
         services.AddRateLimiter(o =>
         {
             o.AddPolicy(TouchesApi.RateLimitPolicy, http =>
@@ -37,13 +61,18 @@ public static class EdgeProtection
                 // Partition by the key's id (set by authentication), else by client address.
                 var partition = http.User.FindFirst(ApiKeyAuthentication.KeyIdClaim)?.Value
                     ?? http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-                return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
+                return RateLimitPartition.GetTokenBucketLimiter(partition, _ =>
                 {
-                    TokenLimit = limits.Burst,
-                    TokensPerPeriod = limits.PermitsPerSecond,
-                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
+                    // Runs once per partition (key), not per request.
+                    var limits = http.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+                    return new TokenBucketRateLimiterOptions
+                    {
+                        TokenLimit = limits.Burst,
+                        TokensPerPeriod = limits.PermitsPerSecond,
+                        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                        QueueLimit = 0,
+                        AutoReplenishment = true,
+                    };
                 });
             });
             o.OnRejected = static (context, _) =>

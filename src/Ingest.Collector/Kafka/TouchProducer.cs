@@ -11,9 +11,11 @@ using OpenTelemetry.Context.Propagation;
 
 namespace Ingest.Collector.Kafka;
 
-/// <summary>Producer settings (<c>Collector:Kafka</c>).</summary>
+/// <summary>Producer settings (<c>Collector:Kafka</c>), checked by <see cref="TouchProducerOptionsValidator"/>.</summary>
 public sealed class TouchProducerOptions
 {
+    public const string Section = "Collector:Kafka";
+
     /// <summary>Bounded wait for Kafka's acknowledgement; past it the request answers 503 (librdkafka <c>message.timeout.ms</c>).</summary>
     public int AckTimeoutMs { get; set; } = 5_000;
 
@@ -25,6 +27,28 @@ public sealed class TouchProducerOptions
 
     /// <summary>Seconds clients are told to wait before retrying after a 503.</summary>
     public int RetryAfterSeconds { get; set; } = 2;
+}
+
+/// <summary>Fails start-up on a producer setting librdkafka would refuse or that would never answer, naming the setting.</summary>
+public sealed class TouchProducerOptionsValidator : IValidateOptions<TouchProducerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TouchProducerOptions options)
+    {
+        var failures = new List<string>();
+        void Between(double value, double min, double max, string setting)
+        {
+            if (!(value >= min && value <= max))
+            {
+                failures.Add(FormattableString.Invariant($"{TouchProducerOptions.Section}:{setting} must be between {min} and {max} (it is {value})."));
+            }
+        }
+
+        Between(options.AckTimeoutMs, 1, 300_000, nameof(options.AckTimeoutMs));
+        Between(options.LingerMs, 0, 900_000, nameof(options.LingerMs));
+        Between(options.MaxQueuedMessages, 1, 10_000_000, nameof(options.MaxQueuedMessages));
+        Between(options.RetryAfterSeconds, 1, 3_600, nameof(options.RetryAfterSeconds));
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }
 
 /// <summary>A touch ready for Kafka: the record and its bytes (<see cref="TouchRecordJson.Encode"/>).</summary>
@@ -60,7 +84,7 @@ public sealed partial class TouchProducer : IDisposable
     private readonly CollectorMetrics _metrics;
     private readonly ILogger<TouchProducer> _logger;
 
-    public TouchProducer(IOptions<KafkaOptions> kafka, IOptions<TouchProducerOptions> options, CollectorMetrics metrics, ILogger<TouchProducer> logger)
+    public TouchProducer(IOptions<KafkaOptions> kafka, IOptions<TouchProducerOptions> options, CollectorMetrics metrics, KafkaProducerHealth health, ILogger<TouchProducer> logger)
     {
         _topic = kafka.Value.TouchTopic;
         _outcomeTopic = kafka.Value.OutcomeTopic;
@@ -68,7 +92,15 @@ public sealed partial class TouchProducer : IDisposable
         _logger = logger;
         var config = CreateConfig(kafka.Value, options.Value);
         _producer = new ProducerBuilder<byte[], byte[]>(config)
-            .SetErrorHandler((_, error) => LogKafkaError(_logger, error.Code, error.Reason, error.IsFatal))
+            .SetErrorHandler((_, error) =>
+            {
+                LogKafkaError(_logger, error.Code, error.Reason, error.IsFatal);
+                if (error.IsFatal)
+                {
+                    // Permanent for this producer: every later produce fails, so readiness must say so.
+                    health.ReportFatal($"{error.Code}: {error.Reason}");
+                }
+            })
             .Build();
     }
 
@@ -93,9 +125,14 @@ public sealed partial class TouchProducer : IDisposable
     /// Produces every record without waiting in between (the producer batches them by linger.ms) and completes once
     /// Kafka acknowledged or refused each one; the result holds one outcome per record, in order.
     /// </summary>
+    /// <remarks>
+    /// A token cancelled before the call produces nothing; cancelled later, it stops the wait (the client has gone)
+    /// while the messages already handed to librdkafka are still delivered and counted. The span lasts until the
+    /// last delivery report.
+    /// </remarks>
     public Task<DeliveryFailure[]> ProduceManyAsync(IReadOnlyList<EncodedTouch> touches, CancellationToken cancellationToken) =>
         ProduceAsync(_topic, SchemaVersionValue, touches.Count,
-            i => (touches[i].Record.EventId, Encoding.UTF8.GetBytes(TouchBuilder.PartitionKey(touches[i].Record)), touches[i].Value));
+            i => (touches[i].Record.EventId, Encoding.UTF8.GetBytes(TouchBuilder.PartitionKey(touches[i].Record)), touches[i].Value), cancellationToken);
 
     /// <summary>
     /// Outcomes go through the same producer (one per process) to their own topic (<see cref="KafkaOptions.OutcomeTopic"/>),
@@ -103,16 +140,23 @@ public sealed partial class TouchProducer : IDisposable
     /// </summary>
     public Task<DeliveryFailure[]> ProduceOutcomesAsync(IReadOnlyList<EncodedOutcome> outcomes, CancellationToken cancellationToken) =>
         ProduceAsync(_outcomeTopic, OutcomeSchemaVersionValue, outcomes.Count,
-            i => (outcomes[i].Record.EventId, Encoding.UTF8.GetBytes(outcomes[i].Record.Leads[0].StrongestKey()), outcomes[i].Value));
+            i => (outcomes[i].Record.EventId, Encoding.UTF8.GetBytes(outcomes[i].Record.Leads[0].StrongestKey()), outcomes[i].Value), cancellationToken);
 
-    private Task<DeliveryFailure[]> ProduceAsync(string topic, byte[] schemaVersion, int count, Func<int, (string EventId, byte[] Key, byte[] Value)> item)
+    private Task<DeliveryFailure[]> ProduceAsync(string topic, byte[] schemaVersion, int count, Func<int, (string EventId, byte[] Key, byte[] Value)> item,
+        CancellationToken cancellationToken)
     {
-        using var activity = CollectorMetrics.ActivitySource.StartActivity(topic + " publish", ActivityKind.Producer);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<DeliveryFailure[]>(cancellationToken);
+        }
+
+        var caller = Activity.Current;
+        var activity = CollectorMetrics.ActivitySource.StartActivity(topic + " publish", ActivityKind.Producer);
         activity?.SetTag("messaging.system", "kafka");
         activity?.SetTag("messaging.destination.name", topic);
         activity?.SetTag("messaging.batch.message_count", count);
 
-        var deliveries = new Deliveries(count, _metrics);
+        var deliveries = new Deliveries(count, _metrics, activity);
         for (var i = 0; i < count; i++)
         {
             var (eventId, key, value) = item(i);
@@ -141,8 +185,17 @@ public sealed partial class TouchProducer : IDisposable
             }
         }
 
-        return deliveries.Task;
+        if (activity is not null)
+        {
+            // The span ends on the poll thread at the last delivery report; the caller's own span is current again.
+            Activity.Current = caller;
+        }
+
+        return cancellationToken.CanBeCanceled ? deliveries.Task.WaitAsync(cancellationToken) : deliveries.Task;
     }
+
+    /// <summary>The producer's client handle (for clients that share its connection, and for tests that inject faults).</summary>
+    public Handle Handle => _producer.Handle;
 
     /// <summary>Waits for outstanding deliveries (on shutdown).</summary>
     public void Flush(TimeSpan timeout) => _producer.Flush(timeout);
@@ -163,24 +216,27 @@ public sealed partial class TouchProducer : IDisposable
 
     /// <summary>
     /// The outcomes of messages produced together. Delivery reports arrive on the producer's poll thread; the last one
-    /// completes the task, whose continuation then runs on the thread pool (never on the poll thread).
+    /// ends the span and completes the task, whose continuation then runs on the thread pool (never on the poll thread).
     /// </summary>
     private sealed class Deliveries
     {
         private readonly DeliveryFailure[] _outcomes;
         private readonly TaskCompletionSource<DeliveryFailure[]> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly CollectorMetrics _metrics;
+        private readonly Activity? _activity;
         private readonly long _started = Stopwatch.GetTimestamp();
         private int _remaining;
 
-        public Deliveries(int count, CollectorMetrics metrics)
+        public Deliveries(int count, CollectorMetrics metrics, Activity? activity)
         {
             _outcomes = new DeliveryFailure[count];
             _remaining = count;
             _metrics = metrics;
+            _activity = activity;
             metrics.ProduceStarted(count);
             if (count == 0)
             {
+                activity?.Dispose();
                 _done.SetResult(_outcomes);
             }
         }
@@ -195,6 +251,17 @@ public sealed partial class TouchProducer : IDisposable
             if (Interlocked.Decrement(ref _remaining) == 0)
             {
                 _metrics.ProduceFinished(_outcomes.Length, Stopwatch.GetElapsedTime(_started));
+                if (_activity is not null)
+                {
+                    var failed = _outcomes.Count(static o => o != DeliveryFailure.None);
+                    if (failed > 0)
+                    {
+                        _activity.SetStatus(ActivityStatusCode.Error, $"{failed} of {_outcomes.Length} not acknowledged");
+                    }
+
+                    _activity.Dispose();
+                }
+
                 _done.SetResult(_outcomes);
             }
         }

@@ -64,6 +64,12 @@ public static class LeadsApi
         }
 
         var (kind, raw) = given[0];
+        if (raw.AsSpan().ContainsAnyInRange('\0', '\u001f'))
+        {
+            // No stored identity holds a control character (and Postgres refuses a NUL in a text parameter).
+            return ProblemResponses.Problem(StatusCodes.Status400BadRequest, ProblemTypes.BadQuery, $"{kind} may not hold control characters.", kind);
+        }
+
         var value = kind switch
         {
             "email" => IdentityNormalizer.NormalizeEmail(raw),

@@ -16,6 +16,37 @@ public sealed class ApiKeyOptions
     public List<string> ReadKeys { get; } = [];
 }
 
+/// <summary>
+/// Blank keys are refused; in Production a collector without a write key or a read key fails start-up (every touch or
+/// every read would answer 401).
+/// </summary>
+public sealed class ApiKeyOptionsValidator(IHostEnvironment environment) : IValidateOptions<ApiKeyOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ApiKeyOptions options)
+    {
+        var failures = new List<string>();
+        Check(options.WriteKeys, ApiKeyAuthentication.WriteKeysSetting, failures);
+        Check(options.ReadKeys, ApiKeyAuthentication.ReadKeysSetting, failures);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private void Check(List<string> keys, string setting, List<string> failures)
+    {
+        for (var i = 0; i < keys.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(keys[i]))
+            {
+                failures.Add($"{setting}:{i} is blank; remove it or give it a key.");
+            }
+        }
+
+        if (keys.Count == 0 && environment.IsProduction())
+        {
+            failures.Add($"{setting} has no key; set at least one ({setting.Replace(":", "__", StringComparison.Ordinal)}__0) in Production.");
+        }
+    }
+}
+
 /// <summary>The configured keys as SHA-256 digests, each with the (immutable) principal it authenticates as.</summary>
 public sealed class ApiKeyDirectory(IOptions<ApiKeyOptions> keys)
 {
@@ -115,15 +146,18 @@ public static class ApiKeyAuthentication
     public const string ReadPolicy = "read";
     public const string ServerPolicy = "server";
     public const string KeyIdClaim = "ingest:key_id";
+    public const string WriteKeysSetting = "Collector:WriteKeys";
+    public const string ReadKeysSetting = "Api:ReadKeys";
 
     public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ApiKeyOptions>().Configure(o =>
         {
-            o.WriteKeys.AddRange(configuration.GetSection("Collector:WriteKeys").Get<string[]>() ?? []);
+            o.WriteKeys.AddRange(configuration.GetSection(WriteKeysSetting).Get<string[]>() ?? []);
             o.ServerKeys.AddRange(configuration.GetSection("Collector:ServerKeys").Get<string[]>() ?? []);
-            o.ReadKeys.AddRange(configuration.GetSection("Api:ReadKeys").Get<string[]>() ?? []);
-        });
+            o.ReadKeys.AddRange(configuration.GetSection(ReadKeysSetting).Get<string[]>() ?? []);
+        }).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ApiKeyOptions>, ApiKeyOptionsValidator>();
         services.AddSingleton<ApiKeyDirectory>();
         services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(Scheme, null);
         services.AddAuthorizationBuilder()

@@ -11,6 +11,7 @@ public sealed class GovernanceRulesProvider : IDisposable
     private readonly FileSystemWatcher? _watcher;
     private readonly Timer? _debounce;
     private volatile GovernanceRules _current;
+    private volatile string? _lastReloadError;
 
     /// <summary>Loads the rules; a bad file at start-up throws <see cref="GovernanceRulesException"/> (fail fast).</summary>
     public GovernanceRulesProvider(string? path, string? taxonomy = null)
@@ -36,6 +37,9 @@ public sealed class GovernanceRulesProvider : IDisposable
     /// <summary>The rules in force.</summary>
     public GovernanceRules Current => _current;
 
+    /// <summary>Why the last reload was rejected (the previous rules stay in force), or null when it succeeded.</summary>
+    public string? LastReloadError => _lastReloadError;
+
     /// <summary>Raised after every reload attempt: null on success, else the rejection message.</summary>
     public event Action<string?>? Reloaded;
 
@@ -45,10 +49,12 @@ public sealed class GovernanceRulesProvider : IDisposable
         try
         {
             _current = Load();
+            _lastReloadError = null;
             Reloaded?.Invoke(null);
         }
         catch (Exception ex) when (ex is GovernanceRulesException or IOException or UnauthorizedAccessException)
         {
+            _lastReloadError = ex.Message;
             Reloaded?.Invoke(ex.Message);
         }
     }

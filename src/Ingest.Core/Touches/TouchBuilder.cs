@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Ingest.Core.Governance;
 using Ingest.Core.Identity;
@@ -14,7 +15,7 @@ public sealed class TouchLimits
     /// <summary>Earliest accepted <c>occurred_at</c>.</summary>
     public DateTimeOffset MinOccurredAt { get; set; } = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    /// <summary>Largest <c>properties</c> object, as JSON text.</summary>
+    /// <summary>Largest <c>properties</c> object, in bytes of its UTF-8 JSON text (as it travels and is stored).</summary>
     public int MaxPropertiesBytes { get; set; } = 16 * 1024;
 
     /// <summary>Longest event id; one constant shared with the worker, which dead-letters longer ones.</summary>
@@ -117,7 +118,7 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
             {
                 Fail("properties", "invalid_properties", "properties must be a JSON object.");
             }
-            else if (properties.GetRawText().Length > limits.MaxPropertiesBytes)
+            else if (JsonMarshal.GetRawUtf8Value(properties).Length > limits.MaxPropertiesBytes)
             {
                 Fail("properties", "properties_too_large", $"properties may hold at most {limits.MaxPropertiesBytes} bytes of JSON.");
             }

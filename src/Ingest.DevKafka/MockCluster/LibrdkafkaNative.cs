@@ -68,6 +68,9 @@ internal static partial class LibrdkafkaNative
     [LibraryImport(Library)]
     internal static partial void rd_kafka_destroy(IntPtr rk);
 
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int rd_kafka_test_fatal_error(IntPtr rk, int err, string reason);
+
     [LibraryImport(Library)]
     internal static partial IntPtr rd_kafka_mock_cluster_new(IntPtr rk, int brokerCount);
 

@@ -19,6 +19,7 @@ internal sealed partial class PartitionBatcher : IDisposable
     private readonly WorkerOptions _options;
     private readonly WorkerMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly IDisposable _lag;
     private List<ConsumeResult<byte[]?, byte[]>>? _filling;
     private List<TopicPartition>? _assigned;
     private bool _paused;
@@ -34,6 +35,7 @@ internal sealed partial class PartitionBatcher : IDisposable
             .SetErrorHandler((_, e) => OnError(e))
             .Build();
         _consumer.Subscribe(topic);
+        _lag = metrics.ObserveLag(_consumer);
     }
 
     /// <summary>Whether the partitions are paused (the store is unavailable).</summary>
@@ -159,7 +161,11 @@ internal sealed partial class PartitionBatcher : IDisposable
         _consumer.Close();
     }
 
-    public void Dispose() => _consumer.Dispose();
+    public void Dispose()
+    {
+        _lag.Dispose();
+        _consumer.Dispose();
+    }
 
     /// <summary>One message, or null; a consumer error that is not fatal (topic not created yet, coordinator moving) is logged and skipped.</summary>
     private ConsumeResult<byte[]?, byte[]>? Next(TimeSpan timeout)

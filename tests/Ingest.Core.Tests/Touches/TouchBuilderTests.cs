@@ -215,6 +215,23 @@ public sealed class TouchBuilderTests
         Assert.Equal(("properties", "properties_too_large"), (error.Field, error.Code));
     }
 
+    [Theory]
+    [InlineData(8_000, true)] // {"message":"é…"}: 14 + 2 × 8,000 = 16,014 bytes of UTF-8
+    [InlineData(9_000, false)] // 14 + 2 × 9,000 = 18,014 bytes, though only 9,014 UTF-16 characters
+    public void Build_PropertiesLimit_CountsUtf8Bytes(int accents, bool accepted)
+    {
+        using var document = JsonDocument.Parse("{\"message\":\"" + new string('é', accents) + "\"}");
+        var payload = new TouchPayload { Kind = "visit", AnonymousId = "a1", Properties = document.RootElement.Clone() };
+        if (accepted)
+        {
+            Valid(payload);
+        }
+        else
+        {
+            Assert.Equal(("properties", "properties_too_large"), (Invalid(payload).Field, Invalid(payload).Code));
+        }
+    }
+
     [Fact]
     public void Build_SeveralProblems_AreAllReportedAtOnce()
     {

@@ -103,6 +103,21 @@ public sealed class FormsTests(DoorsHost host) : IClassFixture<DoorsHost>
         Assert.Throws<InvalidOperationException>(() => host.Kafka.FindEvent(host.Topic, eventId, TimeSpan.FromSeconds(1)));
     }
 
+    [Theory]
+    [InlineData("multipart/form-data; boundary=x", "email=ada%40example.com")] // found by the fuzz run: answered 500
+    [InlineData("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nada@exa")]
+    public async Task HtmlForm_MalformedMultipartBody_Returns400Problem(string contentType, string body)
+    {
+        using var client = host.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/forms/contact") { Content = new StringContent(body) };
+        request.Content.Headers.Remove("Content-Type");
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        request.Headers.Add("Origin", "https://www.acme.com");
+
+        var problem = await TouchesApiTests.AssertProblem(await client.SendAsync(request), HttpStatusCode.BadRequest, "malformed-request");
+        Assert.Equal("body", problem.GetProperty("field").GetString());
+    }
+
     [Fact]
     public async Task HtmlForm_OtherOrigin_Returns403Problem()
     {

@@ -125,6 +125,31 @@ public sealed class WebhookTests(DoorsHost host) : IClassFixture<DoorsHost>
         Assert.Equal("twilio_call:" + form["CallSid"], RecordOf("twilio:" + form["CallSid"]).GetProperty("identities").GetProperty("external_id").GetString());
     }
 
+    [Theory] // found by the fuzz run: each answered 500 (the text was only decoded when the mapping read it)
+    [InlineData(new byte[] { 0xFF })] // invalid UTF-8
+    [InlineData(new byte[] { 0xC3, 0x28 })] // a lead byte without its continuation
+    [InlineData(new byte[] { (byte)'\\', (byte)'u', (byte)'d', (byte)'8', (byte)'0', (byte)'0' })] // a lone surrogate escape
+    [InlineData(new byte[] { (byte)'\\', (byte)'u', (byte)'d', (byte)'8', (byte)'0', (byte)'0', (byte)'\\', (byte)'u', (byte)'0', (byte)'0', (byte)'4', (byte)'1' })]
+    public async Task Webhooks_StringThatIsNotUnicode_Returns400Problem(byte[] text)
+    {
+        using var client = host.CreateClient();
+        byte[] Body(string before, string after) => [.. Encoding.UTF8.GetBytes(before), .. text, .. Encoding.UTF8.GetBytes(after)];
+
+        var google = Body($$"""{"google_key":"{{DoorsHost.GoogleKey}}","lead_id":"L-""", "\",\"user_column_data\":[]}");
+        var googleResponse = await client.PostAsync("/v1/webhooks/google-ads", new ByteArrayContent(google) { Headers = { ContentType = new("application/json") } });
+        await TouchesApiTests.AssertProblem(googleResponse, HttpStatusCode.BadRequest, "malformed-request");
+
+        var meta = Body("""{"object":"page","entry":[{"changes":[{"field":"leadgen","value":{"leadgen_id":"M-""", "\"}}]}]}");
+        using var metaRequest = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/meta") { Content = new ByteArrayContent(meta) { Headers = { ContentType = new("application/json") } } };
+        metaRequest.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(DoorsHost.MetaSecret), meta)));
+        await TouchesApiTests.AssertProblem(await client.SendAsync(metaRequest), HttpStatusCode.BadRequest, "malformed-request");
+
+        var callRail = Body("""{"resource_id":"C-""", "\",\"customer_phone_number\":\"+14155550100\"}");
+        using var callRailRequest = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/callrail?event=post_call") { Content = new ByteArrayContent(callRail) { Headers = { ContentType = new("application/json") } } };
+        callRailRequest.Headers.Add("Signature", Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(DoorsHost.CallRailKey), callRail)));
+        await TouchesApiTests.AssertProblem(await client.SendAsync(callRailRequest), HttpStatusCode.BadRequest, "malformed-request");
+    }
+
     [Fact]
     public async Task GoogleAds_UnusablePhone_KeepsTheLeadWithItsEmail()
     {
@@ -231,6 +256,25 @@ public sealed class WebhookTests(DoorsHost host) : IClassFixture<DoorsHost>
 
         var bad = await client.GetAsync("/v1/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=nope");
         await TouchesApiTests.AssertProblem(bad, HttpStatusCode.Forbidden, "forbidden");
+    }
+
+    [Theory] // found by the fuzz run (load-tests/run.sh fuzz): entries or a root that are not objects answered 500
+    [InlineData("""{"object":"page","entry":[1,[2],"x",{"changes":[3]}]}""", 200, new string[0])]
+    [InlineData("""[{"object":"page"}]""", 400, new string[0])]
+    [InlineData("""{"object":"page","entry":[{"changes":[{"field":"leadgen","value":{"leadgen_id":"555","created_time":99999999999999}}]}]}""", 200, new[] { "meta:555" })]
+    public async Task Meta_SignedButOddlyShapedNotification_AnswersWithoutError(string body, int status, string[] eventIds)
+    {
+        using var client = host.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/meta") { Content = Body(body) };
+        request.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(DoorsHost.MetaSecret), Encoding.UTF8.GetBytes(body))));
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        if (status == 200)
+        {
+            var accepted = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(eventIds, accepted.GetProperty("event_ids").EnumerateArray().Select(e => e.GetString()));
+        }
     }
 
     [Fact]

@@ -27,6 +27,7 @@ public static class CallRailWebhook
             .WithDescription("Signature: Base64(HMAC-SHA1(company signing key, raw body)) in the Signature header. Optional ?event=pre_call|call_routing_complete|post_call|call_modified|form_submission names the trigger; otherwise it is inferred.")
             .Accepts<JsonElement>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesFieldProblem();
         return group;
     }
@@ -57,7 +58,7 @@ public static class CallRailWebhook
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body);
+            document = JsonText.Parse(body);
         }
         catch (JsonException ex)
         {

@@ -25,6 +25,7 @@ public static class GoogleAdsWebhook
             .WithDescription("Authenticated by the body's google_key field (Webhooks:GoogleAds:Key), compared in constant time; a body field is no OpenAPI security scheme, so the operation declares none. Test leads (is_test) are stored flagged.")
             .Accepts<JsonElement>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesFieldProblem();
         return group;
     }
@@ -48,7 +49,7 @@ public static class GoogleAdsWebhook
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { AllowTrailingCommas = true });
+            document = JsonText.Parse(body, new JsonDocumentOptions { AllowTrailingCommas = true });
         }
         catch (JsonException ex)
         {

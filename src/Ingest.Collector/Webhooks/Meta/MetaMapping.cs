@@ -7,17 +7,20 @@ namespace Ingest.Collector.Webhooks.Meta;
 /// <summary>Meta leadgen notifications → one <c>ad</c> touch per leadgen change, awaiting enrichment through the Graph API.</summary>
 internal static class MetaMapping
 {
+    private static readonly long MinUnixSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
     public static List<(TouchPayload Payload, TouchContext Context)> Map(JsonElement root, DateTimeOffset receivedAt)
     {
         var leads = new List<(TouchPayload, TouchContext)>();
-        if (!root.TryGetProperty("entry", out var entries) || entries.ValueKind != JsonValueKind.Array)
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("entry", out var entries) || entries.ValueKind != JsonValueKind.Array)
         {
             throw new JsonException("The notification has no entry array.");
         }
 
         foreach (var entry in entries.EnumerateArray())
         {
-            if (!entry.TryGetProperty("changes", out var changes) || changes.ValueKind != JsonValueKind.Array)
+            if (entry.ValueKind != JsonValueKind.Object || !entry.TryGetProperty("changes", out var changes) || changes.ValueKind != JsonValueKind.Array)
             {
                 continue;
             }
@@ -39,7 +42,9 @@ internal static class MetaMapping
                 }
 
                 string? occurredAt = null;
-                if (long.TryParse(JsonText.Get(value, "created_time"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var unix))
+                // A time outside what DateTimeOffset holds is not a time: the touch keeps its received time.
+                if (long.TryParse(JsonText.Get(value, "created_time"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var unix)
+                    && unix >= MinUnixSeconds && unix <= MaxUnixSeconds)
                 {
                     occurredAt = DateTimeOffset.FromUnixTimeSeconds(unix).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
                 }

@@ -33,7 +33,8 @@ public static class MetaWebhook
             .WithSummary("Meta Lead Ads leadgen notifications")
             .WithDescription("X-Hub-Signature-256 = sha256=<hex HMAC-SHA256(app secret, raw body)>. Each leadgen change becomes one ad touch awaiting enrichment.")
             .Accepts<JsonElement>("application/json")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         return group;
     }
 
@@ -73,7 +74,7 @@ public static class MetaWebhook
         List<(TouchPayload Payload, TouchContext Context)> leads;
         try
         {
-            using var document = JsonDocument.Parse(body);
+            using var document = JsonText.Parse(body);
             leads = MetaMapping.Map(document.RootElement, time.GetUtcNow());
         }
         catch (JsonException ex)

@@ -29,6 +29,7 @@ public static class TwilioWebhook
             .WithDescription("X-Twilio-Signature over the public URL and the sorted POST parameters. Answers empty TwiML.")
             .Accepts<Dictionary<string, string>>("application/x-www-form-urlencoded")
             .Produces<string>(StatusCodes.Status200OK, "text/xml")
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesFieldProblem();
         return group;
     }
