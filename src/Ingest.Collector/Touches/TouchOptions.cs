@@ -51,7 +51,6 @@ public sealed class TouchLimitsValidator : IValidateOptions<TouchLimits>
         }
 
         Positive(options.MaxPropertiesBytes, nameof(options.MaxPropertiesBytes));
-        Positive(options.MaxEventIdLength, nameof(options.MaxEventIdLength));
         Positive(options.MaxIdentityLength, nameof(options.MaxIdentityLength));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -63,7 +63,6 @@ public sealed class ConfigurationValidationTests
     [InlineData("Collector:RateLimit:Burst", "0")]
     [InlineData("Collector:Limits:MaxFutureSkew", "-00:01:00")]
     [InlineData("Collector:Limits:MaxPropertiesBytes", "0")]
-    [InlineData("Collector:Limits:MaxEventIdLength", "0")]
     [InlineData("Collector:DefaultPhoneRegion", "ZZ")]
     [InlineData("Webhooks:Twilio:PublicBaseUrl", "not a url")]
     [InlineData("Webhooks:CallRail:SigningKeys:0", " ")]
