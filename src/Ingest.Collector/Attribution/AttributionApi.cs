@@ -1,4 +1,5 @@
 using Ingest.Collector.Problems;
+using Ingest.Collector.Reports;
 using Ingest.Collector.Security;
 using Ingest.Core.Attribution;
 using Ingest.Core.Time;
@@ -105,21 +106,9 @@ public static class AttributionApi
             return problem;
         }
 
-        var now = time.GetUtcNow();
-        DateTimeOffset start = now.AddDays(-30), end = now;
-        if (from is not null && !Rfc3339.TryParse(from, out start))
+        if (ReportQuery.Window(from, to, time, out var start, out var end) is { } badWindow)
         {
-            return Bad("from", "from must be an RFC 3339 timestamp, e.g. 2026-11-01T00:00:00Z.");
-        }
-
-        if (to is not null && !Rfc3339.TryParse(to, out end))
-        {
-            return Bad("to", "to must be an RFC 3339 timestamp, e.g. 2026-12-01T00:00:00Z.");
-        }
-
-        if (end <= start)
-        {
-            return Bad("to", "to must be after from.");
+            return badWindow;
         }
 
         if ((value ?? "count") != "count")
@@ -229,6 +218,5 @@ public static class AttributionApi
 
     private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "…";
 
-    private static ProblemHttpResult Bad(string field, string detail) =>
-        ProblemResponses.Problem(StatusCodes.Status400BadRequest, ProblemTypes.BadQuery, detail, field);
+    private static ProblemHttpResult Bad(string field, string detail) => ReportQuery.Bad(field, detail);
 }

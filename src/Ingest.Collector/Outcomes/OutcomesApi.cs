@@ -80,108 +80,18 @@ public static class OutcomesApi
             return problem;
         }
 
-        if (items!.Payloads.Count > MaxBatchOutcomes)
+        if (items!.Items.Count > MaxBatchOutcomes)
         {
             return ProblemResponses.Problem(StatusCodes.Status413PayloadTooLarge, ProblemTypes.TooLarge,
-                $"A batch may hold at most {MaxBatchOutcomes} outcomes; this one holds {items.Payloads.Count}.", "outcomes");
+                $"A batch may hold at most {MaxBatchOutcomes} outcomes; this one holds {items.Items.Count}.", "outcomes");
         }
 
         var context = new OutcomeContext { Door = Door, ReceivedAt = time.GetUtcNow() };
-        var outcomes = await intake.AcceptManyAsync(items.Payloads, _ => context, cancellationToken);
+        var outcomes = await intake.AcceptManyAsync(items.Items, _ => context, cancellationToken);
 
-        var results = new BatchItemResult[outcomes.Length];
-        int accepted = 0, rejected = 0, unavailable = 0;
-        for (var i = 0; i < outcomes.Length; i++)
-        {
-            if (items.ParseErrors[i] is { } parseError)
-            {
-                rejected++;
-                results[i] = new BatchItemResult(i, null, "rejected", [parseError]);
-            }
-            else if (outcomes[i].Rejected)
-            {
-                rejected++;
-                results[i] = new BatchItemResult(i, outcomes[i].EventId, "rejected", outcomes[i].Errors);
-            }
-            else if (outcomes[i].Unavailable)
-            {
-                unavailable++;
-                results[i] = new BatchItemResult(i, outcomes[i].EventId, "unavailable", null);
-            }
-            else
-            {
-                accepted++;
-                results[i] = new BatchItemResult(i, outcomes[i].EventId, "accepted", null);
-            }
-        }
-
-        var body = new BatchResult(accepted, rejected, unavailable, results);
-        if (unavailable > 0)
-        {
-            IntakeAnswers.SetRetryAfter(http, producer.Value);
-            return TypedResults.Json(body, CollectorJsonContext.Default.BatchResult, statusCode: StatusCodes.Status503ServiceUnavailable);
-        }
-
-        return TypedResults.Accepted((string?)null, body);
+        return BatchBody.Answer(http, outcomes, items.ParseErrors, producer.Value);
     }
 
-    private sealed record ParsedBatch(List<OutcomePayload?> Payloads, List<FieldError?> ParseErrors);
-
-    // As the touch batch: one pass, each item deserialized on its own so a wrongly typed field rejects only that item.
-    private static ParsedBatch ParseBatch(ReadOnlySequence<byte> body)
-    {
-        var reader = new Utf8JsonReader(body);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-        {
-            throw new JsonException("The body must be an object: {\"outcomes\": [...]}.");
-        }
-
-        ParsedBatch? batch = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (!reader.ValueTextEquals("outcomes"u8))
-            {
-                reader.Read();
-                reader.Skip();
-                continue;
-            }
-
-            reader.Read();
-            if (reader.TokenType != JsonTokenType.StartArray)
-            {
-                throw new JsonException("'outcomes' must be an array.", "$.outcomes", null, null);
-            }
-
-            batch = new ParsedBatch([], []);
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-            {
-                var index = batch.Payloads.Count;
-                if (reader.TokenType != JsonTokenType.StartObject)
-                {
-                    reader.Skip();
-                    batch.Payloads.Add(null);
-                    batch.ParseErrors.Add(new FieldError($"outcomes[{index}]", "malformed", "Each outcome must be a JSON object."));
-                    continue;
-                }
-
-                var item = reader;
-                try
-                {
-                    batch.Payloads.Add(JsonSerializer.Deserialize(ref item, IngestJsonContext.Default.OutcomePayload));
-                    batch.ParseErrors.Add(null);
-                }
-                catch (JsonException ex)
-                {
-                    var path = ex.Path is { Length: > 1 } p ? p.TrimStart('$', '.') : "";
-                    batch.Payloads.Add(null);
-                    batch.ParseErrors.Add(new FieldError(path.Length > 0 ? $"outcomes[{index}].{path}" : $"outcomes[{index}]", "malformed",
-                        path.Length > 0 ? $"Field '{path}' has the wrong type or shape." : "The outcome is not a valid object."));
-                }
-
-                reader.Skip();
-            }
-        }
-
-        return batch ?? throw new JsonException("The body must hold an 'outcomes' array.", "$.outcomes", null, null);
-    }
+    private static ParsedBatch<OutcomePayload> ParseBatch(ReadOnlySequence<byte> body) =>
+        BatchBody.Parse(body, "outcomes", "outcome", IngestJsonContext.Default.OutcomePayload);
 }

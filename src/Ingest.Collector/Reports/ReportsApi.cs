@@ -6,6 +6,8 @@ using Ingest.Storage.Reports;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
+using static Ingest.Collector.Reports.ReportQuery;
+
 namespace Ingest.Collector.Reports;
 
 /// <summary><c>GET /v1/reports/channels</c>, <c>/funnel</c> and <c>/speed-to-lead</c>: leads per channel, source quality and speed-to-lead for a period (read key).</summary>
@@ -84,16 +86,9 @@ public static class ReportsApi
             return bad;
         }
 
-        ReportTouch? which = (touch ?? "first").ToLowerInvariant() switch
+        if (Touch(touch, out var which) is { } badTouch)
         {
-            "first" => ReportTouch.First,
-            "latest" => ReportTouch.Latest,
-            "lead_created" => ReportTouch.LeadCreated,
-            _ => null,
-        };
-        if (which is null)
-        {
-            return Bad("touch", "touch must be first, latest or lead_created.");
+            return badTouch;
         }
 
         FunnelGrouping? grouping = (group_by ?? "channel").ToLowerInvariant() switch
@@ -121,7 +116,7 @@ public static class ReportsApi
             return Bad("interval", "interval must be week or month.");
         }
 
-        return TypedResults.Ok(await reports.FunnelAsync(start, end, which.Value, grouping.Value, ga4, period, currency.Value, cancellationToken));
+        return TypedResults.Ok(await reports.FunnelAsync(start, end, which, grouping.Value, ga4, period, currency.Value, cancellationToken));
     }
 
     public static async Task<Results<Ok<SpeedToLeadReport>, ProblemHttpResult>> SpeedToLead(
@@ -152,74 +147,24 @@ public static class ReportsApi
         return TypedResults.Ok(await reports.SpeedToLeadAsync(start, end, grouping.Value, ga4, settings.Value.Coverage, cancellationToken));
     }
 
-    private static ProblemHttpResult? Window(string? from, string? to, TimeProvider time, out DateTimeOffset start, out DateTimeOffset end)
-    {
-        var now = time.GetUtcNow();
-        (start, end) = (now.AddDays(-30), now);
-        if (from is not null && !Rfc3339.TryParse(from, out start))
-        {
-            return Bad("from", "from must be an RFC 3339 timestamp, e.g. 2026-11-01T00:00:00Z.");
-        }
-
-        if (to is not null && !Rfc3339.TryParse(to, out end))
-        {
-            return Bad("to", "to must be an RFC 3339 timestamp, e.g. 2026-12-01T00:00:00Z.");
-        }
-
-        return end <= start ? Bad("to", "to must be after from.") : null;
-    }
-
-    private static ProblemHttpResult? Taxonomy(string? taxonomy, out bool ga4)
-    {
-        var tax = (taxonomy ?? "b2b").ToLowerInvariant();
-        ga4 = tax == "ga4";
-        return tax is "b2b" or "ga4" ? null : Bad("taxonomy", "taxonomy must be b2b or ga4.");
-    }
-
-    private static ProblemHttpResult Bad(string field, string detail) =>
-        ProblemResponses.Problem(StatusCodes.Status400BadRequest, ProblemTypes.BadQuery, detail, field);
-
     public static async Task<Results<Ok<ChannelReport>, ProblemHttpResult>> Channels(
         string? from, string? to, string? touch, string? taxonomy, LeadQueries queries, TimeProvider time, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        DateTimeOffset start = now.AddDays(-30), end = now;
-        if (from is not null && !Rfc3339.TryParse(from, out start))
+        if (Window(from, to, time, out var start, out var end) is { } bad)
         {
-            return Bad("from", "from must be an RFC 3339 timestamp, e.g. 2026-11-01T00:00:00Z.");
+            return bad;
         }
 
-        if (to is not null && !Rfc3339.TryParse(to, out end))
+        if (Touch(touch, out var which) is { } badTouch)
         {
-            return Bad("to", "to must be an RFC 3339 timestamp, e.g. 2026-12-01T00:00:00Z.");
+            return badTouch;
         }
 
-        if (end <= start)
+        if (Taxonomy(taxonomy, out var ga4) is { } badTaxonomy)
         {
-            return Bad("to", "to must be after from.");
+            return badTaxonomy;
         }
 
-        ReportTouch? which = (touch ?? "first").ToLowerInvariant() switch
-        {
-            "first" => ReportTouch.First,
-            "latest" => ReportTouch.Latest,
-            "lead_created" => ReportTouch.LeadCreated,
-            _ => null,
-        };
-        if (which is null)
-        {
-            return Bad("touch", "touch must be first, latest or lead_created.");
-        }
-
-        var tax = (taxonomy ?? "b2b").ToLowerInvariant();
-        if (tax is not ("b2b" or "ga4"))
-        {
-            return Bad("taxonomy", "taxonomy must be b2b or ga4.");
-        }
-
-        return TypedResults.Ok(await queries.ChannelReportAsync(start, end, which.Value, tax == "ga4", cancellationToken));
-
-        static ProblemHttpResult Bad(string field, string detail) =>
-            ProblemResponses.Problem(StatusCodes.Status400BadRequest, ProblemTypes.BadQuery, detail, field);
+        return TypedResults.Ok(await queries.ChannelReportAsync(start, end, which, ga4, cancellationToken));
     }
 }

@@ -82,110 +82,19 @@ public static class TouchesApi
             return problem;
         }
 
-        if (items!.Payloads.Count > MaxBatchTouches)
+        if (items!.Items.Count > MaxBatchTouches)
         {
             return ProblemResponses.Problem(StatusCodes.Status413PayloadTooLarge, ProblemTypes.TooLarge,
-                $"A batch may hold at most {MaxBatchTouches} touches; this one holds {items.Payloads.Count}.", "touches");
+                $"A batch may hold at most {MaxBatchTouches} touches; this one holds {items.Items.Count}.", "touches");
         }
 
         var receivedAt = time.GetUtcNow();
         var context = new TouchContext { Door = Door, ReceivedAt = receivedAt };
-        var outcomes = await intake.AcceptManyAsync(items.Payloads, _ => context, cancellationToken);
+        var outcomes = await intake.AcceptManyAsync(items.Items, _ => context, cancellationToken);
 
-        var results = new BatchItemResult[outcomes.Length];
-        int accepted = 0, rejected = 0, unavailable = 0;
-        for (var i = 0; i < outcomes.Length; i++)
-        {
-            if (items.ParseErrors[i] is { } parseError)
-            {
-                rejected++;
-                results[i] = new BatchItemResult(i, null, "rejected", [parseError]);
-            }
-            else if (outcomes[i].Rejected)
-            {
-                rejected++;
-                results[i] = new BatchItemResult(i, outcomes[i].EventId, "rejected", outcomes[i].Errors);
-            }
-            else if (outcomes[i].Unavailable)
-            {
-                unavailable++;
-                results[i] = new BatchItemResult(i, outcomes[i].EventId, "unavailable", null);
-            }
-            else
-            {
-                accepted++;
-                results[i] = new BatchItemResult(i, outcomes[i].EventId, "accepted", null);
-            }
-        }
-
-        var body = new BatchResult(accepted, rejected, unavailable, results);
-        if (unavailable > 0)
-        {
-            // Accepted items stay accepted; the client retries only the unavailable ones, with the same event ids.
-            IntakeAnswers.SetRetryAfter(http, producer.Value);
-            return TypedResults.Json(body, CollectorJsonContext.Default.BatchResult, statusCode: StatusCodes.Status503ServiceUnavailable);
-        }
-
-        return TypedResults.Accepted((string?)null, body);
+        return BatchBody.Answer(http, outcomes, items.ParseErrors, producer.Value);
     }
 
-    private sealed record ParsedBatch(List<TouchPayload?> Payloads, List<FieldError?> ParseErrors);
-
-    // One pass over the body: each item is deserialized on its own so a wrongly typed field rejects only that item.
-    private static ParsedBatch ParseBatch(ReadOnlySequence<byte> body)
-    {
-        var reader = new Utf8JsonReader(body);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-        {
-            throw new JsonException("The body must be an object: {\"touches\": [...]}.");
-        }
-
-        ParsedBatch? batch = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (!reader.ValueTextEquals("touches"u8))
-            {
-                reader.Read();
-                reader.Skip();
-                continue;
-            }
-
-            reader.Read();
-            if (reader.TokenType != JsonTokenType.StartArray)
-            {
-                throw new JsonException("'touches' must be an array.", "$.touches", null, null);
-            }
-
-            batch = new ParsedBatch([], []);
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-            {
-                var index = batch.Payloads.Count;
-                if (reader.TokenType != JsonTokenType.StartObject)
-                {
-                    reader.Skip();
-                    batch.Payloads.Add(null);
-                    batch.ParseErrors.Add(new FieldError($"touches[{index}]", "malformed", "Each touch must be a JSON object."));
-                    continue;
-                }
-
-                var item = reader;
-                try
-                {
-                    batch.Payloads.Add(JsonSerializer.Deserialize(ref item, IngestJsonContext.Default.TouchPayload));
-                    batch.ParseErrors.Add(null);
-                }
-                catch (JsonException ex)
-                {
-                    var path = ex.Path is { Length: > 1 } p ? p.TrimStart('$', '.') : "";
-                    batch.Payloads.Add(null);
-                    batch.ParseErrors.Add(new FieldError(path.Length > 0 ? $"touches[{index}].{path}" : $"touches[{index}]", "malformed",
-                        path.Length > 0 ? $"Field '{path}' has the wrong type or shape." : "The touch is not a valid object."));
-                }
-
-                reader.Skip();
-            }
-        }
-
-        return batch ?? throw new JsonException("The body must hold a 'touches' array.", "$.touches", null, null);
-    }
+    private static ParsedBatch<TouchPayload> ParseBatch(ReadOnlySequence<byte> body) =>
+        BatchBody.Parse(body, "touches", "touch", IngestJsonContext.Default.TouchPayload);
 }
