@@ -49,6 +49,8 @@ builder.Services.AddSingleton<Ingest.Storage.Reports.OutcomeReports>();
 builder.Services.AddOptions<Ingest.Storage.Reports.ReportSettings>().BindConfiguration("Reports")
     .Validate(static o => Currencies.Normalize(o.Currency) is not null && o.Rates.Keys.All(static c => Currencies.Normalize(c) is not null) && o.Rates.Values.All(static r => r > 0),
         "Reports:Currency and every Reports:Rates:<code> must be ISO 4217 codes, each rate a positive number (units of Reports:Currency per unit of <code>).")
+    .Validate(static o => o.BusinessHours.Problem() is null,
+        "Reports:BusinessHours: TimeZone must be an IANA time zone, Days three-letter day names (sun … sat), Start and End HH:mm with End after Start.")
     .ValidateOnStart();
 
 builder.Services.AddSingleton(TimeProvider.System);

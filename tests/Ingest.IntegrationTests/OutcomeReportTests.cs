@@ -55,7 +55,8 @@ public sealed class OutcomeReportTests(PipelineHost host) : IClassFixture<Pipeli
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    private async Task LoadFixtureAsync()
+    /// <summary>Posts the fixture through both doors and waits until the worker stored it all.</summary>
+    internal static async Task LoadFixtureAsync(PipelineHost host)
     {
         using var writer = host.CreateClient(CollectorHost.WriteKey);
         using var server = host.CreateClient(CollectorHost.ServerKey);
@@ -88,7 +89,7 @@ public sealed class OutcomeReportTests(PipelineHost host) : IClassFixture<Pipeli
     [Fact]
     public async Task FunnelAndSpeedToLead_EqualTheHandComputedFixture()
     {
-        await LoadFixtureAsync();
+        await LoadFixtureAsync(host);
         using var reader = host.CreateClient(CollectorHost.ReadKey);
 
         var funnel = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/funnel?{Window}&group_by=channel&touch=first");
@@ -201,4 +202,30 @@ public sealed class OutcomeReportTests(PipelineHost host) : IClassFixture<Pipeli
 
     private static (double, double, double, double, double) Conversion(JsonElement c) => (c.GetProperty("lead_to_mql").GetDouble(), c.GetProperty("mql_to_sql").GetDouble(),
         c.GetProperty("sql_to_opportunity").GetDouble(), c.GetProperty("opportunity_to_customer").GetDouble(), c.GetProperty("lead_to_customer").GetDouble());
+}
+
+/// <summary>The pipeline with the speed-to-lead clock on New York business hours (Monday to Friday, 09:00-17:00).</summary>
+public sealed class BusinessHoursPipelineHost : PipelineHost
+{
+    protected override IReadOnlyDictionary<string, string> Settings =>
+        new Dictionary<string, string>(base.Settings) { ["Reports:BusinessHours:TimeZone"] = "America/New_York" };
+}
+
+public sealed class BusinessHoursReportTests(BusinessHoursPipelineHost host) : IClassFixture<BusinessHoursPipelineHost>
+{
+    [Fact]
+    public async Task SpeedToLead_OnBusinessHours_TheClockStopsOutsideThem()
+    {
+        await OutcomeReportTests.LoadFixtureAsync(host);
+        using var reader = host.CreateClient(CollectorHost.ReadKey);
+        var speed = await reader.GetFromJsonAsync<JsonElement>("/v1/reports/speed-to-lead?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z");
+        var all = speed.GetProperty("totals");
+        // In New York time: A created Mon 05:00, answered 05:03 → 0; B Wed 04:00 → 04:45 → 0; C Fri 07:00 → Sat 07:00 →
+        // Friday 09:00-17:00 = 480; D never. Median of [0, 0, 480] = 0; p90 = 3rd = 480.
+        Assert.Equal((4L, 3L, 0.0, 480.0), (all.GetProperty("leads").GetInt64(), all.GetProperty("responded").GetInt64(),
+            all.GetProperty("median_minutes").GetDouble(), all.GetProperty("p90_minutes").GetDouble()));
+        // Within 5 min and 1 h: A, B = 2/4; 24 h: A, B, C = 3/4; never: D.
+        Assert.Equal((0.5, 0.5, 0.75, 0.25), (all.GetProperty("within5_minutes").GetDouble(), all.GetProperty("within1_hour").GetDouble(),
+            all.GetProperty("within24_hours").GetDouble(), all.GetProperty("never").GetDouble()));
+    }
 }

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 namespace Ingest.IntegrationTests;
 
 /// <summary>The collector and the worker together: HTTP doors → Kafka → worker → Postgres → read API.</summary>
-public sealed class PipelineHost : CollectorHost
+public class PipelineHost : CollectorHost
 {
     private WebApplicationFactory<worker::Program>? _worker;
     public RedisServer Redis { get; } = new();

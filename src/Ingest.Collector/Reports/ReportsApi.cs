@@ -144,7 +144,7 @@ public static class ReportsApi
             return badTaxonomy;
         }
 
-        return TypedResults.Ok(await reports.SpeedToLeadAsync(start, end, grouping.Value, ga4, settings.Value.Coverage, cancellationToken));
+        return TypedResults.Ok(await reports.SpeedToLeadAsync(start, end, grouping.Value, ga4, settings.Value.Coverage, cancellationToken, settings.Value.BusinessHours));
     }
 
     public static async Task<Results<Ok<ChannelReport>, ProblemHttpResult>> Channels(

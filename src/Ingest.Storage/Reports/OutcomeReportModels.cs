@@ -24,6 +24,9 @@ public sealed class ReportSettings
     /// <summary>When a report is only directional (<c>Reports:Coverage</c>).</summary>
     public CoverageThresholds Coverage { get; set; } = new();
 
+    /// <summary>Working hours for the speed-to-lead clock (<c>Reports:BusinessHours</c>); unset, the clock never stops.</summary>
+    public Ingest.Core.Time.BusinessHours BusinessHours { get; set; } = new();
+
     /// <summary>ISO 4217 code every amount is reported in (<c>Reports:Currency</c>).</summary>
     public string Currency { get; set; } = "USD";
 

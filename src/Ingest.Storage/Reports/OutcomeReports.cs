@@ -134,7 +134,7 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
 
     /// <summary>Minutes from lead creation to the first response for the leads created in [from, to), grouped.</summary>
     public async Task<SpeedToLeadReport> SpeedToLeadAsync(DateTimeOffset from, DateTimeOffset to, SpeedGrouping groupBy, bool ga4, CoverageThresholds thresholds,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Ingest.Core.Time.BusinessHours? hours = null)
     {
         var (leads, _) = await ReadAsync(from, to, ReportTouch.LeadCreated, ga4 ? "t.ga4_channel" : "t.channel", ga4, withDeals: false, cancellationToken);
         string GroupOf(LeadFacts l) => groupBy switch
@@ -144,9 +144,9 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
             _ => l.Owner ?? Unknown,
         };
 
-        var groups = leads.GroupBy(GroupOf).Select(g => SpeedRowOf(g.Key, g.ToList()))
+        var groups = leads.GroupBy(GroupOf).Select(g => SpeedRowOf(g.Key, g.ToList(), hours))
             .OrderByDescending(static r => r.Leads).ThenBy(static r => r.Group, StringComparer.Ordinal).ToList();
-        return new SpeedToLeadReport(from, to, groupBy.ToString().ToLowerInvariant(), groups, SpeedRowOf("total", leads), CoverageOf(leads, ga4, thresholds));
+        return new SpeedToLeadReport(from, to, groupBy.ToString().ToLowerInvariant(), groups, SpeedRowOf("total", leads, hours), CoverageOf(leads, ga4, thresholds));
     }
 
     /// <summary>
@@ -176,10 +176,13 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
         return new SelfReportedReport(from, to, ga4 ? "ga4" : "b2b", leads.Count, answers.Count, rows, Cells(answers.Values), CoverageOf(leads, ga4, thresholds));
     }
 
-    private static SpeedRow SpeedRowOf(string group, IReadOnlyCollection<LeadFacts> members)
+    private static SpeedRow SpeedRowOf(string group, IReadOnlyCollection<LeadFacts> members, Ingest.Core.Time.BusinessHours? hours)
     {
-        // A response stamped before the lead-creation touch (clock skew, imported history) counts as immediate.
-        double? MinutesOf(LeadFacts l) => l.FirstResponse is { } at ? Math.Max(0, (at - l.CreatedAt).TotalMinutes) : null;
+        // A response stamped before the lead-creation touch (clock skew, imported history) counts as immediate; with
+        // business hours the clock runs only inside them.
+        double? MinutesOf(LeadFacts l) => l.FirstResponse is not { } at ? null
+            : hours is { Enabled: true } ? hours.WorkingMinutes(l.CreatedAt, at)
+            : Math.Max(0, (at - l.CreatedAt).TotalMinutes);
         var minutes = members.Select(MinutesOf).OfType<double>().Order().ToList();
         var n = members.Count;
         double Share(Func<double?, bool> test) => Rate(members.Count(l => test(MinutesOf(l))), n);
