@@ -24,6 +24,39 @@ public static class OpenApiDocumentSetup
               {"index":0,"event_id":"0193a4f2-7c1e-7a3b-9d2e-5f8a1b2c3d4e","status":"accepted"},
               {"index":1,"status":"rejected","errors":[{"field":"identities","code":"no_identity","message":"A touch needs at least one identity: anonymous_id, email, phone, external_id or a click id."}]}]}
             """,
+        [typeof(Ingest.Storage.Reports.SpeedToLeadReport)] = """
+            {"from":"2026-11-01T00:00:00+00:00","to":"2026-12-01T00:00:00+00:00","group_by":"channel",
+             "groups":[{"group":"paid_search","leads":2,"responded":2,"median_minutes":24,"p90_minutes":45,"within5_minutes":0.5,"within1_hour":1,
+               "within24_hours":1,"never":0,"buckets":[{"bucket":"5m","leads":1,"sql_rate":1,"customer_rate":1},{"bucket":"1h","leads":1,"sql_rate":1,"customer_rate":0}]}],
+             "totals":{"group":"total","leads":4,"responded":3,"median_minutes":45,"p90_minutes":1440,"within5_minutes":0.25,"within1_hour":0.5,
+               "within24_hours":0.75,"never":0.25,"buckets":[{"bucket":"5m","leads":1,"sql_rate":1,"customer_rate":1},{"bucket":"never","leads":1,"sql_rate":0,"customer_rate":0}]},
+             "coverage":{"leads":4,"consent_granted":0.5,"unattributed":0.25,"governance_violations":0.25,"self_reported":0.75,"directional":true}}
+            """,
+        [typeof(Ingest.Storage.Reports.FunnelReport)] = """
+            {"from":"2026-11-01T00:00:00+00:00","to":"2026-12-01T00:00:00+00:00","touch":"first","group_by":"channel","taxonomy":"b2b","currency":"USD",
+             "groups":[{"group":"paid_search","leads":2,"mql":2,"sql":2,"opportunity":1,"customer":1,
+               "conversion":{"lead_to_mql":1,"mql_to_sql":1,"sql_to_opportunity":0.5,"opportunity_to_customer":1,"lead_to_customer":0.5},
+               "won_deals":1,"revenue":1000,"avg_deal_size":1000,"win_rate":0.5,"median_days_to_customer":10,
+               "median_days_between":{"lead_to_mql":1,"mql_to_sql":2,"sql_to_opportunity":5,"opportunity_to_customer":2}}],
+             "totals":{"group":"total","leads":4,"mql":3,"sql":3,"opportunity":2,"customer":2,
+               "conversion":{"lead_to_mql":0.75,"mql_to_sql":1,"sql_to_opportunity":0.6667,"opportunity_to_customer":1,"lead_to_customer":0.5},
+               "won_deals":2,"revenue":1550,"avg_deal_size":775,"win_rate":0.6667,"median_days_to_customer":9.25,
+               "median_days_between":{"lead_to_mql":1,"mql_to_sql":2,"sql_to_opportunity":5,"opportunity_to_customer":2}},
+             "unconverted_deals":0,"coverage":{"leads":4,"consent_granted":0.5,"unattributed":0.25,"governance_violations":0.25,"self_reported":0.75,"directional":true}}
+            """,
+        [typeof(Ingest.Storage.Reports.SelfReportedReport)] = """
+            {"from":"2026-11-01T00:00:00+00:00","to":"2026-12-01T00:00:00+00:00","taxonomy":"b2b","leads":4,"answered":3,
+             "channels":[{"channel":"paid_search","leads":2,"answered":2,"answers":[{"answer":"facebook","leads":1},{"answer":"google","leads":1}]},
+               {"channel":"direct","leads":1,"answered":1,"answers":[{"answer":"podcast","leads":1}]}],
+             "answers":[{"answer":"facebook","leads":1},{"answer":"google","leads":1},{"answer":"podcast","leads":1}],
+             "coverage":{"leads":4,"consent_granted":0.5,"unattributed":0.25,"governance_violations":0.25,"self_reported":0.75,"directional":true}}
+            """,
+        [typeof(Ingest.Collector.Attribution.AttributionReport)] = """
+            {"from":"2025-05-01T00:00:00+00:00","to":"2025-06-01T00:00:00+00:00","conversion":"lead","value":"count","group_by":"channel","lookback_days":90,
+             "conversions":2,"models":{"first":[{"group":"paid_search","credit":1,"share":0.5},{"group":"paid_social","credit":1,"share":0.5}],
+               "u_shaped":[{"group":"paid_social","credit":1,"share":0.5},{"group":"email","credit":0.4,"share":0.2},{"group":"paid_search","credit":0.4,"share":0.2},
+                 {"group":"direct","credit":0.2,"share":0.1}]}}
+            """,
         [typeof(Ingest.Core.Outcomes.OutcomePayload)] = """
             {"type":"deal","occurred_at":"2026-11-23T10:15:00Z","source_system":"hubspot","email":"ada@example.com","owner":"rep-7",
              "deal_id":"D-1042","amount":12000,"currency":"USD","status":"won"}
