@@ -145,6 +145,14 @@ public sealed class OutcomeReportTests(PipelineHost host) : IClassFixture<Pipeli
         Assert.Equal((1L, 0L, 0L, 0L, 0L), Counts(periods[1].GetProperty("totals")));
         Assert.Equal(1550m, periods[0].GetProperty("totals").GetProperty("revenue").GetDecimal());
 
+        // By owner: rep-1 owns A and C (both customers; revenue 1000 + 500 EUR × 1.1), rep-2 owns B (sql), D has none.
+        var funnelByOwner = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/funnel?{Window}&group_by=owner");
+        Assert.Equal("owner", funnelByOwner.GetProperty("group_by").GetString());
+        Assert.Equal((2L, 2L, 2L, 2L, 2L), Counts(Group(funnelByOwner, "rep-1")));
+        Assert.Equal(1550m, Group(funnelByOwner, "rep-1").GetProperty("revenue").GetDecimal());
+        Assert.Equal((1L, 1L, 1L, 0L, 0L), Counts(Group(funnelByOwner, "rep-2")));
+        Assert.Equal((1L, 0L, 0L, 0L, 0L), Counts(Group(funnelByOwner, "(none)")));
+
         var speed = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/speed-to-lead?{Window}&group_by=channel");
         var all = speed.GetProperty("totals");
         // First responses: A 3 min, B 45 min, C 1440 min, D never. Median of [3, 45, 1440] = 45; p90 nearest rank ⌈0.9·3⌉ = 3rd = 1440.

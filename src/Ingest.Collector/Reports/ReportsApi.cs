@@ -37,7 +37,7 @@ public static class ReportsApi
         group.MapGet("/funnel", Funnel)
             .WithName("FunnelReport")
             .WithSummary("Lead → MQL → SQL → opportunity → customer by source, with revenue, win rate and sales cycle")
-            .WithDescription("For the leads created in [from, to) (creation = the lead-creation touch's occurred_at; default the last 30 days), grouped by group_by=channel|ga4_channel|source|medium|campaign "
+            .WithDescription("For the leads created in [from, to) (creation = the lead-creation touch's occurred_at; default the last 30 days), grouped by group_by=channel|ga4_channel|source|medium|campaign|owner "
                 + "of their touch=first|latest|lead_created (default first) touch; taxonomy=b2b|ga4 picks the channel of group_by=channel. Each group counts the leads that reached each milestone ever "
                 + "(reaching a stage counts as passing the ones before it), each step's conversion, won_deals and revenue (won deals in their latest state, each deal once, credited to its primary lead's group, "
                 + "in Reports:Currency with the configured Reports:Rates; deals in a currency without a rate are counted in unconverted_deals), avg_deal_size, win_rate (won ÷ closed), "
@@ -98,11 +98,12 @@ public static class ReportsApi
             "source" => FunnelGrouping.Source,
             "medium" => FunnelGrouping.Medium,
             "campaign" => FunnelGrouping.Campaign,
+            "owner" => FunnelGrouping.Owner,
             _ => null,
         };
         if (grouping is null)
         {
-            return Bad("group_by", "group_by must be channel, ga4_channel, source, medium or campaign.");
+            return Bad("group_by", "group_by must be channel, ga4_channel, source, medium, campaign or owner.");
         }
 
         if (Taxonomy(taxonomy, out var ga4) is { } badTaxonomy)

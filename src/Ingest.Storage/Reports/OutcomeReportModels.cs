@@ -8,6 +8,9 @@ public enum FunnelGrouping
     Source,
     Medium,
     Campaign,
+
+    /// <summary>The lead's current sales owner (from its outcomes); leads without one are <c>(none)</c>.</summary>
+    Owner,
 }
 
 /// <summary>What speed-to-lead groups leads by: the lead-creation touch's channel or kind, or the lead's owner.</summary>

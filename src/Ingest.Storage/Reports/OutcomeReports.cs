@@ -61,7 +61,8 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
             FunnelGrouping.Ga4Channel => "t.ga4_channel",
             FunnelGrouping.Source => "t.source",
             FunnelGrouping.Medium => "t.medium",
-            _ => "t.campaign",
+            FunnelGrouping.Campaign => "t.campaign",
+            _ => ga4 ? "t.ga4_channel" : "t.channel", // owner: grouped below, from the outcomes
         };
         var (leads, deals) = await ReadAsync(from, to, touch, column, ga4, withDeals: true, cancellationToken);
 
@@ -108,7 +109,7 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
         }
 
         (IReadOnlyList<FunnelRow>, FunnelRow) Rows(IReadOnlyCollection<LeadFacts> members) =>
-            (members.GroupBy(static l => l.Group).Select(g => Row(g.Key, g.ToList())).OrderByDescending(static r => r.Leads).ThenBy(static r => r.Group, StringComparer.Ordinal).ToList(),
+            (members.GroupBy(l => groupBy == FunnelGrouping.Owner ? l.Owner ?? Unknown : l.Group).Select(g => Row(g.Key, g.ToList())).OrderByDescending(static r => r.Leads).ThenBy(static r => r.Group, StringComparer.Ordinal).ToList(),
              Row("total", members));
 
         var (groups, totals) = Rows(leads);
@@ -126,7 +127,8 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
         var touchName = touch switch { ReportTouch.First => "first", ReportTouch.Latest => "latest", _ => "lead_created" };
         var groupName = groupBy switch
         {
-            FunnelGrouping.Channel => "channel", FunnelGrouping.Ga4Channel => "ga4_channel", FunnelGrouping.Source => "source", FunnelGrouping.Medium => "medium", _ => "campaign",
+            FunnelGrouping.Channel => "channel", FunnelGrouping.Ga4Channel => "ga4_channel", FunnelGrouping.Source => "source", FunnelGrouping.Medium => "medium",
+            FunnelGrouping.Campaign => "campaign", _ => "owner",
         };
         return new FunnelReport(from, to, touchName, groupName, ga4 ? "ga4" : "b2b", currency.Currency, interval, groups, totals, periods, unconverted,
             CoverageOf(leads, ga4, currency.Coverage));
