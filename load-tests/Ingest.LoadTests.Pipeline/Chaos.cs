@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Ingest.Core.Touches;
 using Npgsql;
 
 namespace Ingest.LoadTests.Pipeline;
@@ -14,13 +15,13 @@ namespace Ingest.LoadTests.Pipeline;
 internal static class Chaos
 {
     // Surviving leads whose touch_count, first, latest or lead-creation touch disagree with the rows they own.
-    private const string InconsistentLeads = """
+    private const string InconsistentLeads = $"""
         select count(*) from leads l where l.merged_into is null and l.touch_count > 0 and (
             l.touch_count <> (select count(*) from touches t where t.lead_id = l.lead_id)
             or l.first_event_id is distinct from (select t.event_id from touches t where t.lead_id = l.lead_id order by t.occurred_at, t.event_id limit 1)
             or l.latest_event_id is distinct from (select t.event_id from touches t where t.lead_id = l.lead_id order by t.occurred_at desc, t.event_id desc limit 1)
             or l.created_event_id is distinct from (select t.event_id from touches t where t.lead_id = l.lead_id
-                and (t.kind <> 'visit' or coalesce(t.record->'identities'->>'email', t.record->'identities'->>'phone', t.record->'identities'->>'external_id') is not null)
+                and {LeadCreation.CreatesLeadSql}
                 order by t.occurred_at, t.event_id limit 1))
         """;
 

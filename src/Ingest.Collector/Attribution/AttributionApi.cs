@@ -185,36 +185,13 @@ public static class AttributionApi
         return null;
     }
 
-    private static List<string> RoleNames(TouchRoles roles)
-    {
-        var names = new List<string>(2);
-        if (roles.HasFlag(TouchRoles.First))
-        {
-            names.Add("first");
-        }
+    private static readonly (TouchRoles Role, string Name)[] RoleWireNames =
+    [
+        (TouchRoles.First, "first"), (TouchRoles.LeadCreation, "lead_creation"), (TouchRoles.OpportunityCreation, "opportunity_creation"),
+        (TouchRoles.Close, "close"), (TouchRoles.Last, "last"),
+    ];
 
-        if (roles.HasFlag(TouchRoles.LeadCreation))
-        {
-            names.Add("lead_creation");
-        }
-
-        if (roles.HasFlag(TouchRoles.OpportunityCreation))
-        {
-            names.Add("opportunity_creation");
-        }
-
-        if (roles.HasFlag(TouchRoles.Close))
-        {
-            names.Add("close");
-        }
-
-        if (roles.HasFlag(TouchRoles.Last))
-        {
-            names.Add("last");
-        }
-
-        return names;
-    }
+    private static List<string> RoleNames(TouchRoles roles) => RoleWireNames.Where(r => roles.HasFlag(r.Role)).Select(static r => r.Name).ToList();
 
     private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "…";
 

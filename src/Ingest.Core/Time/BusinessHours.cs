@@ -9,7 +9,9 @@ namespace Ingest.Core.Time;
 /// </summary>
 public sealed class BusinessHours
 {
+    private const int MaxDays = 3_660;
     private static readonly string[] DayNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    private Compiled? _compiled;
 
     /// <summary>IANA time zone (<c>America/New_York</c>); null or empty: no business hours.</summary>
     public string? TimeZone { get; set; }
@@ -64,19 +66,17 @@ public sealed class BusinessHours
             return (to - from).TotalMinutes;
         }
 
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(TimeZone!);
-        TryTime(Start, out var start);
-        TryTime(End, out var end);
-        var working = new bool[7];
-        foreach (var day in Days)
+        var (zone, start, end, working) = _compiled ??= Compile();
+        var total = 0.0;
+        var firstDay = TimeZoneInfo.ConvertTime(from, zone).Date;
+        var lastDay = TimeZoneInfo.ConvertTime(to, zone).Date;
+        // Bounded: one step per local day between the two times, at most ten years of them.
+        if (lastDay > firstDay.AddDays(MaxDays))
         {
-            working[Array.IndexOf(DayNames, day.Trim().ToLowerInvariant())] = true;
+            lastDay = firstDay.AddDays(MaxDays);
         }
 
-        var total = 0.0;
-        var lastDay = TimeZoneInfo.ConvertTime(to, zone).Date;
-        // Bounded: one step per local day between the two times (at most ten years are counted).
-        for (var day = TimeZoneInfo.ConvertTime(from, zone).Date; day <= lastDay && total >= 0 && (day - lastDay).TotalDays < 3_660; day = day.AddDays(1))
+        for (var day = firstDay; day <= lastDay; day = day.AddDays(1))
         {
             if (!working[(int)day.DayOfWeek])
             {
@@ -96,6 +96,22 @@ public sealed class BusinessHours
 
         return total;
     }
+
+    /// <summary>The settings parsed once (the report calls <see cref="WorkingMinutes"/> once per lead); bound options do not change after start.</summary>
+    private Compiled Compile()
+    {
+        TryTime(Start, out var start);
+        TryTime(End, out var end);
+        var working = new bool[7];
+        foreach (var day in Days)
+        {
+            working[Array.IndexOf(DayNames, day.Trim().ToLowerInvariant())] = true;
+        }
+
+        return new Compiled(TimeZoneInfo.FindSystemTimeZoneById(TimeZone!), start, end, working);
+    }
+
+    private sealed record Compiled(TimeZoneInfo Zone, TimeSpan Start, TimeSpan End, bool[] Working);
 
     private static bool TryTime(string text, out TimeSpan time) =>
         TimeSpan.TryParseExact(text, @"hh\:mm", CultureInfo.InvariantCulture, out time) && time < TimeSpan.FromDays(1);
