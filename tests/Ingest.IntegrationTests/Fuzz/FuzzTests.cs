@@ -200,9 +200,11 @@ public sealed class FuzzTests(FuzzHost host, ITestOutputHelper output) : IClassF
         Assert.Equal(0, undocumented);
         Assert.Equal(0, invalid);
         Assert.True(records > 0, "no fuzz request reached Kafka: the generator no longer exercises the accepting path");
-        // Bounded: after a full collection the heap is under a fixed bound whatever the number of requests (a slice of
-        // 3,000 has left up to ~150 MiB of pooled buffers behind, the full run of 120,000 about 20 MiB: not proportional).
-        Assert.True(heapAfter < 384L * 1_048_576, $"heap after the run: {heapAfter / 1_048_576} MiB (before {heapBefore / 1_048_576} MiB)");
+        // Bounded: after a full collection the run has left less than a fixed amount behind whatever the number of
+        // requests (a slice of 3,000 has left up to ~150 MiB of pooled buffers, the full run of 120,000 about 20 MiB: not
+        // proportional). Measured as growth: the test process also holds what the test classes before it left (306 MiB
+        // before the slice once, with the browser and outcome fixtures), which an absolute bound would count.
+        Assert.True(heapAfter - heapBefore < 256L * 1_048_576, $"heap after the run: {heapAfter / 1_048_576} MiB (before {heapBefore / 1_048_576} MiB)");
     }
 
     private static string Truncate(string text) => text.Length <= 300 ? text : text[..300] + "…";
