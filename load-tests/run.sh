@@ -73,7 +73,7 @@ cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   # Workers the chaos run started (and restarted) itself.
-  pkill -f "Ingest.Worker.dll --urls http://127.0.0.1:808[13]" 2>/dev/null || true
+  if [ "$scenario" = chaos ]; then pkill -f "Ingest.Worker.dll --urls http://127.0.0.1:808[13]" 2>/dev/null || true; fi
 }
 trap cleanup INT TERM EXIT
 start() { local dir=$1 dll=$2; shift 2; (cd "$(bin "$dir")" && exec dotnet "$dll.dll" "$@" >"$INGEST_ROOT/$OUT/$dll.log" 2>&1) & pids+=($!); }
@@ -186,8 +186,10 @@ chaos)
   injector=$!
   (cd "$(bin load-tests/Ingest.LoadTests.Pipeline)" && dotnet Ingest.LoadTests.Pipeline.dll chaos \
     --touches "${TOUCHES:-1000000}" --collector http://127.0.0.1:8080 --write-key "$INGEST_WRITE_KEY" \
-    --kafka "${Kafka__BootstrapServers:-127.0.0.1:29092}" --fault-log "$INGEST_ROOT/$faults") || true
+    --kafka "${Kafka__BootstrapServers:-127.0.0.1:29092}" --fault-log "$INGEST_ROOT/$faults") || chaos_status=$?
   wait "$injector" 2>/dev/null || true
+  # Non-zero unless every acknowledged touch was stored exactly once and every lead agrees with its rows.
+  exit "${chaos_status:-0}"
   ;;
 pipeline)
   (cd "$(bin load-tests/Ingest.LoadTests.Pipeline)" && dotnet Ingest.LoadTests.Pipeline.dll \

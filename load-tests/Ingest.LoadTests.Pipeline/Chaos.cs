@@ -51,7 +51,20 @@ internal static class Chaos
         // Progress is the exact count of the run's rows: an immediate Postgres restart resets the table statistics the
         // other phases read.
         var backlog = new Backlog(() => probe.CountAsync(generator.Run), Math.Min(options.Backlog, 50_000), TimeSpan.FromMilliseconds(500));
-        var acked = await sender.SendAsync(generator, options.Touches, 100, pacePerSecond: null, backlog);
+        using var retention = new RetentionWatch(options.Kafka, options.Topic, "ingest-worker");
+        var stalled = false;
+        try
+        {
+            await sender.SendAsync(generator, options.Touches, 100, pacePerSecond: null, backlog);
+        }
+        catch (BacklogStalledException ex)
+        {
+            // Judge what was acknowledged so far: the ids still missing after the drain are the loss.
+            stalled = true;
+            Log($"the store stopped: {ex.Message}; sending stopped, checking what was acknowledged");
+        }
+
+        var acked = sender.Acknowledged;
         Log($"sent {generator.Sent} touches ({generator.Duplicates} deliberate duplicates) in {clock.Elapsed.TotalSeconds:F0}s; "
             + $"{acked.Count} distinct ids acknowledged, {sender.Failed} never acknowledged, {sender.Retried} batches retried");
 
@@ -62,7 +75,13 @@ internal static class Chaos
         }
 
         var drained = await DrainAsync(probe, generator.Run, acked.Count, TimeSpan.FromMinutes(15));
-        var (stored, distinct, missing, _) = await probe.VerifyAsync(generator.Run, acked);
+        var missingSample = new List<string>();
+        var (stored, distinct, missing, _) = await probe.VerifyAsync(generator.Run, acked, missingSample);
+        if (missing > 0)
+        {
+            Log($"{missing} acknowledged ids not stored, e.g. {string.Join(", ", missingSample)}");
+        }
+
         await using var connection = await db.OpenConnectionAsync();
         long inconsistent;
         await using (var query = new NpgsqlCommand(InconsistentLeads, connection) { CommandTimeout = 600 })
@@ -78,9 +97,13 @@ internal static class Chaos
         }
 
         var faults = File.Exists(options.FaultLog) ? File.ReadLines(options.FaultLog).Count(static l => l.StartsWith("fault ", StringComparison.Ordinal)) : 0;
-        Log($"drained={drained}; fault log {options.FaultLog}: {faults} faults");
+        Log($"drained={drained} stalled={stalled}; fault log {options.FaultLog}: {faults} faults; {retention.Summary()}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"chaos: acknowledged={acked.Count} stored={distinct} lost={missing} duplicates={stored - distinct} inconsistent_leads={inconsistent} faults={faults} duration_s={clock.Elapsed.TotalSeconds:F0}"));
+        if (missing > 0 || stored != distinct || inconsistent > 0 || !drained || stalled)
+        {
+            Environment.ExitCode = 1;
+        }
     }
 
     /// <summary>Waits until the run's rows reach <paramref name="expected"/>, or stop growing for a minute (exact counts).</summary>

@@ -22,6 +22,20 @@ internal sealed class CollectorSender(HttpClient http, int concurrency, int atte
     /// <summary>Batches sent again.</summary>
     public int Retried => _retried;
 
+    /// <summary>Distinct event ids acknowledged so far (the set <see cref="SendAsync"/> returns, also after it threw).</summary>
+    public HashSet<string> Acknowledged => _acked;
+
+    private int AcknowledgedCount
+    {
+        get
+        {
+            lock (_acked)
+            {
+                return _acked.Count;
+            }
+        }
+    }
+
     public async Task<HashSet<string>> SendAsync(TouchGenerator generator, int touches, int perBatch, int? pacePerSecond, Backlog? backlog)
     {
         using var gate = new SemaphoreSlim(concurrency);
@@ -41,7 +55,17 @@ internal sealed class CollectorSender(HttpClient http, int concurrency, int atte
 
             if (backlog is not null)
             {
-                await backlog.WaitForRoomAsync(generator.Sent);
+                // Acknowledged distinct ids, not touches sent: deliberate duplicates and never-acknowledged touches
+                // are never stored as extra rows, so counting them would close the bound for good.
+                try
+                {
+                    await backlog.WaitForRoomAsync(AcknowledgedCount);
+                }
+                catch (BacklogStalledException)
+                {
+                    await Task.WhenAll(tasks);
+                    throw;
+                }
             }
 
             body.Clear().Append("{\"touches\":[");

@@ -68,7 +68,8 @@ internal sealed class StoreProbe(NpgsqlDataSource db)
     });
 
     /// <summary>Rows stored for the run, distinct event ids, acknowledged ids missing, and when the last row committed.</summary>
-    public async Task<(long Stored, long Distinct, int Missing, DateTimeOffset LastCommit)> VerifyAsync(string run, HashSet<string> acked)
+    /// <param name="missingSample">When given, receives up to ten of the missing ids.</param>
+    public async Task<(long Stored, long Distinct, int Missing, DateTimeOffset LastCommit)> VerifyAsync(string run, HashSet<string> acked, List<string>? missingSample = null)
     {
         var seen = new Dictionary<string, int>(acked.Count);
         await using (var select = db.CreateCommand("select event_id from touches where event_id >= $1 and event_id < $2"))
@@ -90,6 +91,7 @@ internal sealed class StoreProbe(NpgsqlDataSource db)
         }
 
         var stored = seen.Values.Sum(static v => (long)v);
+        missingSample?.AddRange(acked.Where(id => !seen.ContainsKey(id)).Order(StringComparer.Ordinal).Take(10));
         return (stored, seen.Count, acked.Count(id => !seen.ContainsKey(id)), last);
     }
 
