@@ -3,7 +3,8 @@
 #   load-tests/run.sh collector   single touches: bare-Kestrel and Kestrel→Kafka ceilings vs the collector, alternately
 #   load-tests/run.sh batch       POST /v1/touches/batch, 100 touches per request, vs the broker's produce ceiling
 #   load-tests/run.sh pipeline    COPY ceiling, then a fixed number of touches through collector → Kafka → worker → Postgres
-#   load-tests/run.sh chaos       TOUCHES (default 1,000,000) through the pipeline while faults are injected at random, logged
+#   load-tests/run.sh chaos       TOUCHES (default 1,035,000 sent: ~3 % are deliberate duplicates, so ≥ 1,000,000 distinct) through
+#                                 the pipeline while faults are injected at random, logged
 #                                 moments (CHAOS_SEED, CHAOS_WINDOW s); then every acknowledged id checked stored exactly once
 #   load-tests/run.sh fuzz        FUZZ_REQUESTS_PER_DOOR (10000) hostile requests to each of the 12 doors (FUZZ_SEED), topic read back
 # Settings: DURATION (s, default 20), CONNECTIONS (64), ROUNDS (2), CEILING_RECORDS (batch, 200000), TOUCHES (pipeline, 300000), RATE (paced run, 5000/s),
@@ -185,7 +186,7 @@ chaos)
   inject &
   injector=$!
   (cd "$(bin load-tests/Ingest.LoadTests.Pipeline)" && dotnet Ingest.LoadTests.Pipeline.dll chaos \
-    --touches "${TOUCHES:-1000000}" --collector http://127.0.0.1:8080 --write-key "$INGEST_WRITE_KEY" \
+    --touches "${TOUCHES:-1035000}" --collector http://127.0.0.1:8080 --write-key "$INGEST_WRITE_KEY" \
     --kafka "${Kafka__BootstrapServers:-127.0.0.1:29092}" --fault-log "$INGEST_ROOT/$faults") || chaos_status=$?
   wait "$injector" 2>/dev/null || true
   # Non-zero unless every acknowledged touch was stored exactly once and every lead agrees with its rows.

@@ -44,7 +44,7 @@ internal static class Chaos
     public static async Task RunAsync(PipelineOptions options, HttpClient http, StoreProbe probe, NpgsqlDataSource db, string stamp)
     {
         var clock = Stopwatch.StartNew();
-        var generator = new TouchGenerator($"lc{stamp}", seed: 99);
+        var generator = new TouchGenerator($"lc{stamp}", seed: 99, expected: options.Touches);
         var sender = new CollectorSender(http, options.Concurrency, attempts: 60);
         // A bounded backlog keeps the run's memory and drain time bounded while the worker is down, and the unstored
         // touches well inside what the development broker keeps per partition.
@@ -66,7 +66,7 @@ internal static class Chaos
 
         var acked = sender.Acknowledged;
         Log($"sent {generator.Sent} touches ({generator.Duplicates} deliberate duplicates) in {clock.Elapsed.TotalSeconds:F0}s; "
-            + $"{acked.Count} distinct ids acknowledged, {sender.Failed} never acknowledged, {sender.Retried} batches retried");
+            + $"{acked.Count} distinct ids acknowledged, {sender.Failed} never acknowledged ({sender.Refusals()}), {sender.Retried} batches retried");
 
         // Every fault has run (and what it stopped is back) before the drain is judged.
         for (var wait = Stopwatch.StartNew(); wait.Elapsed < TimeSpan.FromMinutes(10) && !FaultsDone(options.FaultLog);)

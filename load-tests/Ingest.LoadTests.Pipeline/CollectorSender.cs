@@ -13,11 +13,21 @@ namespace Ingest.LoadTests.Pipeline;
 internal sealed class CollectorSender(HttpClient http, int concurrency, int attempts = 5)
 {
     private readonly HashSet<string> _acked = [];
+    private readonly Dictionary<string, int> _refusals = []; // status:code → touches, under the _acked lock
     private int _failed;
     private int _retried;
 
     /// <summary>Touches never acknowledged (refused, or still unavailable after the last attempt).</summary>
     public int Failed => _failed;
+
+    /// <summary>Refused touches by status and first error code, e.g. "rejected:in_future=12".</summary>
+    public string Refusals()
+    {
+        lock (_acked)
+        {
+            return _refusals.Count == 0 ? "none refused" : string.Join(", ", _refusals.OrderByDescending(static r => r.Value).Select(static r => $"{r.Key}={r.Value}"));
+        }
+    }
 
     /// <summary>Batches sent again.</summary>
     public int Retried => _retried;
@@ -122,6 +132,10 @@ internal sealed class CollectorSender(HttpClient http, int concurrency, int atte
                                 break;
                             default:
                                 _failed++;
+                                var code = item.TryGetProperty("errors", out var errors) && errors.GetArrayLength() > 0
+                                    && errors[0].TryGetProperty("code", out var c) ? c.GetString() : null;
+                                var reason = $"{item.GetProperty("status").GetString()}:{code}";
+                                _refusals[reason] = _refusals.GetValueOrDefault(reason) + 1;
                                 break;
                         }
                     }

@@ -40,7 +40,7 @@ if (args.FirstOrDefault() == "chaos")
 }
 
 // The rows of the ceiling and of the worker phase come from the same generator, built as the collector builds them.
-var workerGenerator = new TouchGenerator($"lw{stamp}", seed: 42);
+var workerGenerator = new TouchGenerator($"lw{stamp}", seed: 42, expected: options.Touches);
 var built = new List<BuiltTouch>(options.WorkerTouches);
 for (var i = 0; i < options.WorkerTouches; i++)
 {
@@ -100,7 +100,7 @@ var throughput = double.NaN;
 if (options.Phases.Contains("pipeline"))
 {
     await WarmUpThroughCollectorAsync("lo", options.Warmup, 100, pacePerSecond: null);
-    var generator = new TouchGenerator($"lp{stamp}", seed: 42);
+    var generator = new TouchGenerator($"lp{stamp}", seed: 42, expected: options.Touches);
     var before = await probe.InsertedRowsAsync();
     var started = DateTimeOffset.UtcNow;
     var sender = new CollectorSender(http, options.Concurrency);
@@ -126,7 +126,7 @@ if (options.Phases.Contains("paced"))
         await WarmUpThroughCollectorAsync("lr", options.Rate * options.PacedWarmupSeconds, 50, options.Rate);
     }
 
-    var generator = new TouchGenerator($"lq{stamp}", seed: 7);
+    var generator = new TouchGenerator($"lq{stamp}", seed: 7, expected: options.Touches);
     var before = await probe.InsertedRowsAsync();
     var acked = await new CollectorSender(http, options.Concurrency).SendAsync(generator, options.Rate * options.PacedSeconds, 50, options.Rate, backlog: null);
     await probe.WaitForAsync(generator.Run, before, acked.Count, TimeSpan.FromMinutes(2));

@@ -7,7 +7,7 @@ namespace Ingest.LoadTests.Pipeline;
 /// Touch bodies (one JSON object each) with repeated identities, deliberate duplicates (resent event ids) and late,
 /// earlier-dated touches. Deterministic for a seed, so every phase of a run sends the same mix.
 /// </summary>
-internal sealed class TouchGenerator(string run, int seed)
+internal sealed class TouchGenerator(string run, int seed, int expected = 300_000)
 {
     private static readonly string[][] Sources =
     [
@@ -22,7 +22,9 @@ internal sealed class TouchGenerator(string run, int seed)
     public const int People = 20_000;
 
     private readonly Random _random = new(seed);
-    private readonly DateTimeOffset _base = DateTimeOffset.UtcNow.AddDays(-1);
+    // Touch n occurs n/10 s after the base (late ones a day earlier): the base lies far enough back that the last of
+    // `expected` touches is still in the past, or the collector refuses it as dated in the future.
+    private readonly DateTimeOffset _base = DateTimeOffset.UtcNow.AddDays(-1).AddSeconds(-Math.Max(0, expected - 300_000) / 10.0);
     private readonly StringBuilder _sb = new(700);
     private int _next;
 
