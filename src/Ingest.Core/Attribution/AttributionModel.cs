@@ -45,7 +45,8 @@ public readonly record struct JourneyTouch(string EventId, DateTimeOffset Occurr
 
 /// <summary>
 /// A lead's touches (any order) and the conversion to credit: its time, the lead-creation touch's event id, and the
-/// opportunity and customer milestones' times when reached.
+/// opportunity and customer milestones' times when reached. A milestone after the conversion has not been reached yet
+/// as far as this conversion is concerned: its role is missing (an sql conversion has no opportunity touch).
 /// </summary>
 public sealed record Journey(
     IReadOnlyList<JourneyTouch> Touches, DateTimeOffset ConversionAt, string? LeadCreatedEventId = null, DateTimeOffset? OpportunityAt = null,

@@ -156,7 +156,8 @@ public static class AttributionModels
         public static Milestones Of(List<JourneyTouch> eligible, Journey journey)
         {
             int? leadCreation = journey.LeadCreatedEventId is { } id && eligible.FindIndex(t => t.EventId == id) is >= 0 and var at ? at : null;
-            return new Milestones(eligible.Count - 1, leadCreation, LastAtOrBefore(eligible, journey.OpportunityAt), LastAtOrBefore(eligible, journey.CustomerAt));
+            return new Milestones(eligible.Count - 1, leadCreation, LastAtOrBefore(eligible, ReachedBy(journey.OpportunityAt, journey.ConversionAt)),
+                LastAtOrBefore(eligible, ReachedBy(journey.CustomerAt, journey.ConversionAt)));
         }
 
         public TouchRoles RolesOf(int index) =>
@@ -165,6 +166,10 @@ public static class AttributionModels
             | (index == Opportunity ? TouchRoles.OpportunityCreation : TouchRoles.None)
             | (index == Close ? TouchRoles.Close : TouchRoles.None)
             | (index == Last ? TouchRoles.Last : TouchRoles.None);
+
+        // A milestone reached only after the conversion is not part of its journey (every eligible touch is at or
+        // before the conversion, so "the last touch at or before it" would otherwise pick the last touch).
+        private static DateTimeOffset? ReachedBy(DateTimeOffset? milestone, DateTimeOffset conversionAt) => milestone <= conversionAt ? milestone : null;
 
         private static int? LastAtOrBefore(List<JourneyTouch> eligible, DateTimeOffset? at) =>
             at is { } time && eligible.FindLastIndex(t => t.OccurredAt <= time) is >= 0 and var index ? index : null;

@@ -21,6 +21,23 @@ public static class Stages
     /// <summary>The funnel ladder: reaching a stage counts as having passed the ones before it.</summary>
     public static IReadOnlyList<string> Ladder { get; } = [Lead, Mql, Sql, Opportunity, Customer];
 
+    /// <summary>
+    /// <paramref name="stage"/> and the ladder's stages after it (a lead that reached any of them has reached it);
+    /// empty when <paramref name="stage"/> is not on the ladder.
+    /// </summary>
+    public static IReadOnlyList<string> AtOrAfter(string stage)
+    {
+        for (var i = 0; i < Ladder.Count; i++)
+        {
+            if (Ladder[i] == stage)
+            {
+                return [.. Ladder.Skip(i)];
+            }
+        }
+
+        return [];
+    }
+
     public static bool IsKnown(string stage) => stage is Lead or Mql or Sql or Opportunity or Customer or Disqualified;
 }
 

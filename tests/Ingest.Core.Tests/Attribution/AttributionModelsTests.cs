@@ -109,6 +109,37 @@ public sealed class AttributionModelsTests
     }
 
     [Fact]
+    public void MilestonesAfterTheConversion_AreNotReachedYet_TheirRolesAreMissing()
+    {
+        // The same sql conversion on day 22, now with the lead's later opportunity (day 26) and customer (day 30) known:
+        // both come after the conversion, so no touch holds their roles (the last eligible touch, T3, would otherwise
+        // pass for "the last touch at or before day 26") and the shares are those of the missing opportunity above.
+        var journey = new Journey(FiveTouches, Day0.AddDays(22), "t3", OpportunityAt: Day0.AddDays(26), CustomerAt: Day0.AddDays(30));
+        var credit = AttributionModels.Credit(journey, AttributionOptions.Default, AttributionModels.All);
+
+        Assert.Equal([TouchRoles.First, TouchRoles.None, TouchRoles.LeadCreation | TouchRoles.Last], credit.Credited.Select(c => c.Roles));
+        AssertShares(credit, AttributionModel.WShaped, ("t1", 0.45), ("t2", 0.1), ("t3", 0.45));
+        AssertShares(credit, AttributionModel.FullPath, ("t1", 0.45), ("t2", 0.1), ("t3", 0.45));
+    }
+
+    [Fact]
+    public void OpportunityConversion_ItsOwnMilestoneCounts_TheLaterCustomerDoesNot()
+    {
+        // An opportunity conversion on day 26: the opportunity milestone is the conversion itself (reached), its touch T4
+        // (the last at or before day 26); the customer milestone (day 30) is after it, so there is no close touch.
+        var journey = new Journey(FiveTouches, Day0.AddDays(26), "t3", OpportunityAt: Day0.AddDays(26), CustomerAt: Day0.AddDays(30));
+        var credit = AttributionModels.Credit(journey, AttributionOptions.Default, AttributionModels.All);
+
+        Assert.Equal(["t5"], credit.LeftOut.Select(l => l.Touch.EventId));
+        Assert.Equal(TouchRoles.OpportunityCreation | TouchRoles.Last, credit.Credited[3].Roles);
+        Assert.DoesNotContain(credit.Credited, c => c.Roles.HasFlag(TouchRoles.Close));
+        // W: 30 % each to T1, T3, T4; T2, the only other touch, 10 %.
+        AssertShares(credit, AttributionModel.WShaped, ("t1", 0.3), ("t2", 0.1), ("t3", 0.3), ("t4", 0.3));
+        // Full path: 22.5 % each to T1, T3, T4, the missing close's 22.5 % in thirds (7.5 each): 30 % each; T2 10 %.
+        AssertShares(credit, AttributionModel.FullPath, ("t1", 0.3), ("t2", 0.1), ("t3", 0.3), ("t4", 0.3));
+    }
+
+    [Fact]
     public void LookbackCut_TouchesBeforeTheWindowAreLeftOut_TheFirstEligibleIsFirst()
     {
         var journey = new Journey(FiveTouches, Day0.AddDays(30), "t3", CustomerAt: Day0.AddDays(30));
