@@ -2,20 +2,22 @@ using Ingest.Collector.Problems;
 using Ingest.Collector.Reports;
 using Ingest.Collector.Security;
 using Ingest.Core.Attribution;
-using Ingest.Core.Time;
+using Ingest.Core.Outcomes;
 using Ingest.Storage.Attribution;
+using Ingest.Storage.Reports;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Ingest.Collector.Attribution;
 
 /// <summary>
 /// <c>GET /v1/reports/attribution</c> and <c>GET /v1/leads/{leadId}/attribution</c> (read key): the models of
 /// docs/attribution.md side by side, and one lead's credit explained touch by touch. The conversion is the lead's
-/// creation; lifecycle stages (mql … customer) and revenue come with the outcomes (issue 14).
+/// creation or the first time it reached a lifecycle stage (or a later one); the value a count or the lead's share of
+/// its won deals.
 /// </summary>
 public static class AttributionApi
 {
-    public const string LeadConversion = "lead";
 
     private static readonly Dictionary<string, AttributionModel> ModelNames = new(StringComparer.Ordinal)
     {
@@ -31,6 +33,7 @@ public static class AttributionApi
 
     private static readonly Dictionary<AttributionModel, string> WireNames = ModelNames.ToDictionary(static p => p.Value, static p => p.Key);
 
+    // group_by=channel reads the taxonomy's channel; the rest are the same in both.
     private static readonly Dictionary<string, Func<JourneyTouchRow, string?>> Groups = new(StringComparer.Ordinal)
     {
         ["channel"] = static t => t.Channel,
@@ -42,7 +45,9 @@ public static class AttributionApi
 
     private static readonly string[] Kinds = ["form", "call", "ad", "visit"];
 
-    private const string Parameters = "conversion=lead (the lead's creation; lifecycle stages come with outcomes); models= any of first, last, last_non_direct, "
+    private const string Parameters = "conversion=lead|mql|sql|opportunity|customer (default lead: the lead's creation, its lead-creation touch's time; a stage: "
+        + "the first time the lead reached it or any later stage; opportunity and customer milestones after the conversion count as not reached, their roles missing); "
+        + "taxonomy=b2b|ga4 (default b2b: the channels last_non_direct reads and group_by=channel groups by); models= any of first, last, last_non_direct, "
         + "linear, time_decay, u_shaped, w_shaped, full_path (default all); lookback_days (1-3650, default 90); half_life_days (default 7); "
         + "exclude_kinds= any of form, call, ad, visit. The rules, with worked examples: docs/attribution.md.";
 
@@ -53,8 +58,11 @@ public static class AttributionApi
             .RequireAuthorization(ApiKeyAuthentication.ReadPolicy)
             .WithName("AttributionReport")
             .WithSummary("Conversions credited per group under each attribution model, side by side")
-            .WithDescription("from/to (RFC 3339, default the last 30 days) select the conversions; value=count; group_by=channel|ga4_channel|source|medium|campaign "
-                + "(default channel). " + Parameters + " Each model's credits add up to the number of conversions.")
+            .WithDescription("from/to (RFC 3339, default the last 30 days) select the conversions (their conversion time); value=count|revenue (default count; revenue: "
+                + "each won deal's amount, in its latest state, split equally among its leads, a lead's value the sum of its shares); currency= (ISO 4217, default "
+                + "Reports:Currency) converts through Reports:Rates, 400 without a rate for it; deals no rate converts are credited to nobody and counted in unconverted_deals; "
+                + "group_by=channel|ga4_channel|source|medium|campaign (default channel). " + Parameters
+                + " Each model's credits add up to total (the number of conversions, or their revenue), to 1e-6.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
@@ -72,20 +80,21 @@ public static class AttributionApi
     }
 
     public static async Task<Results<Ok<LeadAttribution>, ProblemHttpResult>> Lead(
-        Guid leadId, string? conversion, string? models, int? lookback_days, double? half_life_days, string? exclude_kinds, JourneyQueries journeys,
+        Guid leadId, string? conversion, string? taxonomy, string? models, int? lookback_days, double? half_life_days, string? exclude_kinds, JourneyQueries journeys,
         CancellationToken cancellationToken)
     {
-        if (Settings(conversion, models, lookback_days, half_life_days, exclude_kinds, out var chosen, out var options) is { } problem)
+        if (Settings(conversion, taxonomy, models, lookback_days, half_life_days, exclude_kinds, out var query) is { } problem)
         {
             return problem;
         }
 
-        if (await journeys.LeadAsync(leadId, cancellationToken) is not { } journey)
+        if (await journeys.LeadAsync(leadId, query.Conversion, cancellationToken) is not { } journey)
         {
-            return ProblemResponses.Problem(StatusCodes.Status404NotFound, ProblemTypes.NotFound, "No lead with a conversion has this id (a visitor has none yet).", "leadId");
+            return ProblemResponses.Problem(StatusCodes.Status404NotFound, ProblemTypes.NotFound,
+                $"No lead with this id has reached {query.Conversion} (a visitor has no conversion yet).", "leadId");
         }
 
-        var credit = AttributionModels.Credit(journey.ToJourney(), options, chosen);
+        var credit = AttributionModels.Credit(journey.ToJourney(query.Ga4), query.Options, query.Models);
         var rows = journey.Touches.ToDictionary(static t => t.EventId, StringComparer.Ordinal);
         var touches = credit.Credited.Select(c =>
         {
@@ -94,14 +103,14 @@ public static class AttributionApi
                 RoleNames(c.Roles), c.Weights.ToDictionary(static w => WireNames[w.Key], static w => w.Value));
         }).ToList();
         var leftOut = credit.LeftOut.Select(static l => new LeftOutTouchView(l.Touch.EventId, l.Touch.Kind, l.Touch.OccurredAt, l.Reason)).ToList();
-        return TypedResults.Ok(new LeadAttribution(journey.LeadId, LeadConversion, journey.ConvertedAt, options.LookbackDays, touches, leftOut));
+        return TypedResults.Ok(new LeadAttribution(journey.LeadId, query.Conversion, query.Taxonomy, journey.ConvertedAt, query.Options.LookbackDays, touches, leftOut));
     }
 
     public static async Task<Results<Ok<AttributionReport>, ProblemHttpResult>> Report(
-        string? from, string? to, string? conversion, string? value, string? models, string? group_by, int? lookback_days, double? half_life_days,
-        string? exclude_kinds, JourneyQueries journeys, TimeProvider time, CancellationToken cancellationToken)
+        string? from, string? to, string? conversion, string? value, string? currency, string? models, string? group_by, string? taxonomy, int? lookback_days,
+        double? half_life_days, string? exclude_kinds, JourneyQueries journeys, IOptions<ReportSettings> settings, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (Settings(conversion, models, lookback_days, half_life_days, exclude_kinds, out var chosen, out var options) is { } problem)
+        if (Settings(conversion, taxonomy, models, lookback_days, half_life_days, exclude_kinds, out var query) is { } problem)
         {
             return problem;
         }
@@ -111,9 +120,28 @@ public static class AttributionApi
             return badWindow;
         }
 
-        if ((value ?? "count") != "count")
+        var measure = value ?? "count";
+        if (measure is not ("count" or "revenue"))
         {
-            return Bad("value", "value=count is the only value until deals are stored (revenue comes with outcomes).");
+            return Bad("value", "value must be count or revenue.");
+        }
+
+        var rates = settings.Value;
+        var answerCurrency = rates.Currency.ToUpperInvariant();
+        if (currency is not null)
+        {
+            if (Currencies.Normalize(currency) is not { } code)
+            {
+                return Bad("currency", "currency must be an ISO 4217 code, e.g. EUR.");
+            }
+
+            if (!rates.Reports(code))
+            {
+                return Bad("currency", $"No rate converts amounts into {code}: set Reports:Rates:{code} (units of {answerCurrency} per {code}), or ask in "
+                    + $"{string.Join(", ", rates.Rates.Keys.Select(static k => k.ToUpperInvariant()).Prepend(answerCurrency).Distinct().Order(StringComparer.Ordinal))}.");
+            }
+
+            answerCurrency = code;
         }
 
         var groupBy = group_by ?? "channel";
@@ -122,26 +150,45 @@ public static class AttributionApi
             return Bad("group_by", "group_by must be one of: channel, ga4_channel, source, medium, campaign.");
         }
 
-        var tally = new AttributionTally(chosen, options, groupOf);
-        await foreach (var journey in journeys.CreatedAsync(start, end, options.LookbackDays, cancellationToken))
+        if (groupBy == "channel" && query.Ga4)
         {
-            tally.Add(journey);
+            groupOf = static t => t.Ga4Channel;
         }
 
-        return TypedResults.Ok(new AttributionReport(start, end, LeadConversion, "count", groupBy, options.LookbackDays, tally.Conversions, tally.Credits(WireNames)));
+        var revenue = measure == "revenue" ? new RevenueShares(rates, answerCurrency) : null;
+        var tally = new AttributionTally(query.Models, query.Options, query.Ga4, groupOf);
+        await foreach (var journey in journeys.ConvertedAsync(query.Conversion, start, end, query.Options.LookbackDays, withDeals: revenue is not null, cancellationToken))
+        {
+            tally.Add(journey, revenue?.ValueOf(journey) ?? 1);
+        }
+
+        return TypedResults.Ok(new AttributionReport(start, end, query.Conversion, measure, revenue is null ? null : answerCurrency, query.Taxonomy, groupBy,
+            query.Options.LookbackDays, tally.Conversions, tally.Total, revenue?.UnconvertedDeals, tally.Credits(WireNames)));
     }
 
-    /// <summary>The models and options asked for, or the 400 answer naming the bad parameter.</summary>
-    private static ProblemHttpResult? Settings(string? conversion, string? models, int? lookbackDays, double? halfLifeDays, string? excludeKinds,
-        out List<AttributionModel> chosen, out AttributionOptions options)
+    /// <summary>What both endpoints were asked: the conversion stage, the taxonomy, the models and the eligibility options.</summary>
+    private sealed record AttributionQuery(string Conversion, string Taxonomy, List<AttributionModel> Models, AttributionOptions Options)
     {
-        chosen = [.. AttributionModels.All];
-        options = AttributionOptions.Default;
-        if ((conversion ?? LeadConversion) != LeadConversion)
+        public bool Ga4 => Taxonomy == "ga4";
+    }
+
+    /// <summary>The query both endpoints share, or the 400 answer naming the bad parameter.</summary>
+    private static ProblemHttpResult? Settings(string? conversion, string? taxonomy, string? models, int? lookbackDays, double? halfLifeDays, string? excludeKinds,
+        out AttributionQuery query)
+    {
+        query = new AttributionQuery(Stages.Lead, "b2b", [.. AttributionModels.All], AttributionOptions.Default);
+        var stage = conversion ?? Stages.Lead;
+        if (Stages.AtOrAfter(stage).Count == 0)
         {
-            return Bad("conversion", "conversion=lead is the only conversion until lifecycle stages are stored (mql … customer come with outcomes).");
+            return Bad("conversion", $"conversion must be one of: {string.Join(", ", Stages.Ladder)}.");
         }
 
+        if (ReportQuery.Taxonomy(taxonomy, out var ga4) is { } badTaxonomy)
+        {
+            return badTaxonomy;
+        }
+
+        List<AttributionModel> chosen = [.. AttributionModels.All];
         if (!string.IsNullOrWhiteSpace(models))
         {
             chosen = [];
@@ -181,7 +228,8 @@ public static class AttributionApi
             }
         }
 
-        options = new AttributionOptions(lookbackDays ?? AttributionOptions.Default.LookbackDays, halfLifeDays ?? AttributionOptions.Default.HalfLifeDays, excluded);
+        query = new AttributionQuery(stage, ga4 ? "ga4" : "b2b", chosen,
+            new AttributionOptions(lookbackDays ?? AttributionOptions.Default.LookbackDays, halfLifeDays ?? AttributionOptions.Default.HalfLifeDays, excluded));
         return null;
     }
 

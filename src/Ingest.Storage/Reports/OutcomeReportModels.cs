@@ -41,6 +41,20 @@ public sealed class ReportSettings
         string.Equals(currency, Currency, StringComparison.OrdinalIgnoreCase) ? amount
         : Rates.TryGetValue(currency, out var rate) ? amount * rate
         : null;
+
+    /// <summary>Whether an answer can be given in <paramref name="target"/>: it is <see cref="Currency"/> or has a rate.</summary>
+    public bool Reports(string target) => string.Equals(target, Currency, StringComparison.OrdinalIgnoreCase) || Rates.ContainsKey(target);
+
+    /// <summary>
+    /// The amount in <paramref name="target"/>, through <see cref="Currency"/> (amount × rate of its currency ÷ rate of
+    /// the target); as it is when both currencies are the same; null when a rate is missing.
+    /// </summary>
+    public decimal? Convert(decimal amount, string currency, string target) =>
+        string.Equals(currency, target, StringComparison.OrdinalIgnoreCase) ? amount
+        : Convert(amount, currency) is not { } reported ? null
+        : string.Equals(target, Currency, StringComparison.OrdinalIgnoreCase) ? reported
+        : Rates.TryGetValue(target, out var rate) ? reported / rate
+        : null;
 }
 
 /// <summary>Above these shares a report is flagged <c>directional</c>: too little of it is attributed or consented to be trusted as exact.</summary>
