@@ -280,6 +280,10 @@ public sealed class PipelineTests(PipelineHost host) : IClassFixture<PipelineHos
         const string period = "from=2025-05-01T00:00:00Z&to=2025-06-01T00:00:00Z";
         var report = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/attribution?{period}");
         Assert.Equal(2, report.GetProperty("conversions").GetInt64());
+        Assert.Equal((2.0, "b2b"), (report.GetProperty("total").GetDouble(), report.GetProperty("taxonomy").GetString()));
+        // No stage outcomes in this fixture: no lead reached sql.
+        var atSql = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/attribution?{period}&conversion=sql");
+        Assert.Equal((0L, 0.0), (atSql.GetProperty("conversions").GetInt64(), atSql.GetProperty("total").GetDouble()));
         string Credits(string model) => string.Join(",", report.GetProperty("models").GetProperty(model).EnumerateArray()
             .Select(g => $"{g.GetProperty("group").GetString()}={g.GetProperty("credit").GetDouble():0.####}").Order(StringComparer.Ordinal));
         Assert.Equal("paid_search=1,paid_social=1", Credits("first"));
@@ -295,7 +299,11 @@ public sealed class PipelineTests(PipelineHost host) : IClassFixture<PipelineHos
         var bySource = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/attribution?{period}&group_by=source&models=first");
         Assert.Equal(["google", "linkedin"], bySource.GetProperty("models").GetProperty("first").EnumerateArray().Select(g => g.GetProperty("group").GetString()).Order(StringComparer.Ordinal));
 
-        foreach (var (query, field) in new[] { ("models=last_click", "models"), ("conversion=sql", "conversion"), ("lookback_days=0", "lookback_days"), ("exclude_kinds=pageview", "exclude_kinds"), ("group_by=owner", "group_by"), ("value=revenue", "value") })
+        foreach (var (query, field) in new[]
+        {
+            ("models=last_click", "models"), ("conversion=closed", "conversion"), ("lookback_days=0", "lookback_days"), ("exclude_kinds=pageview", "exclude_kinds"),
+            ("group_by=owner", "group_by"), ("value=profit", "value"), ("taxonomy=ua", "taxonomy"), ("currency=usd1", "currency"),
+        })
         {
             var bad = await reader.GetAsync($"/v1/reports/attribution?{period}&{query}");
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
