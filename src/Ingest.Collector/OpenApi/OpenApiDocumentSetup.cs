@@ -51,11 +51,27 @@ public static class OpenApiDocumentSetup
              "answers":[{"answer":"facebook","leads":1},{"answer":"google","leads":1},{"answer":"podcast","leads":1}],
              "coverage":{"leads":4,"consent_granted":0.5,"unattributed":0.25,"governance_violations":0.25,"self_reported":0.75,"directional":true}}
             """,
+        // docs/attribution.md's worked example (the fixture of AttributionOutcomeTests): revenue at customer in March.
         [typeof(Ingest.Collector.Attribution.AttributionReport)] = """
-            {"from":"2025-05-01T00:00:00+00:00","to":"2025-06-01T00:00:00+00:00","conversion":"lead","value":"count","group_by":"channel","lookback_days":90,
-             "conversions":2,"models":{"first":[{"group":"paid_search","credit":1,"share":0.5},{"group":"paid_social","credit":1,"share":0.5}],
-               "u_shaped":[{"group":"paid_social","credit":1,"share":0.5},{"group":"email","credit":0.4,"share":0.2},{"group":"paid_search","credit":0.4,"share":0.2},
-                 {"group":"direct","credit":0.2,"share":0.1}]}}
+            {"from":"2026-03-01T00:00:00+00:00","to":"2026-04-01T00:00:00+00:00","conversion":"customer","value":"revenue","currency":"USD","taxonomy":"b2b",
+             "group_by":"channel","lookback_days":90,"conversions":2,"total":1530,"unconverted_deals":0,
+             "models":{"full_path":[{"group":"paid_social","credit":990,"share":0.6470588},{"group":"paid_search","credit":270,"share":0.1764706},
+                 {"group":"direct","credit":135,"share":0.0882353},{"group":"email","credit":135,"share":0.0882353}],
+               "linear":[{"group":"paid_social","credit":1050,"share":0.6862745},{"group":"paid_search","credit":240,"share":0.1568627},
+                 {"group":"direct","credit":120,"share":0.0784314},{"group":"email","credit":120,"share":0.0784314}]}}
+            """,
+        // The same fixture's lead P at sql: its opportunity (Mar 10) comes after the conversion, so no touch holds that role.
+        [typeof(Ingest.Collector.Attribution.LeadAttribution)] = """
+            {"lead_id":"0193a4f2-7c1e-7a3b-9d2e-5f8a1b2c3d4e","conversion":"sql","taxonomy":"b2b","converted_at":"2026-03-01T10:00:00+00:00","lookback_days":90,
+             "touches":[
+               {"event_id":"ap-1","kind":"visit","occurred_at":"2026-02-01T10:00:00+00:00","channel":"paid_search","ga4_channel":"Paid Search","source":"google",
+                "medium":"paid_search","campaign":"brand","roles":["first"],"weights":{"time_decay":0.0999929,"w_shaped":0.45}},
+               {"event_id":"ap-2","kind":"form","occurred_at":"2026-02-10T10:00:00+00:00","channel":"email","ga4_channel":"Email","source":"newsletter",
+                "medium":"email","campaign":"feb","roles":["lead_creation"],"weights":{"time_decay":0.2437854,"w_shaped":0.45}},
+               {"event_id":"ap-3","kind":"visit","occurred_at":"2026-02-20T10:00:00+00:00","channel":"paid_social","ga4_channel":"Paid Social","source":"linkedin",
+                "medium":"paid_social","campaign":"abm","roles":["last"],"weights":{"time_decay":0.6562217,"w_shaped":0.1}}],
+             "left_out":[{"event_id":"ap-4","kind":"visit","occurred_at":"2026-03-05T10:00:00+00:00","reason":"after_conversion"},
+               {"event_id":"ap-5","kind":"visit","occurred_at":"2026-03-22T10:00:00+00:00","reason":"after_conversion"}]}
             """,
         [typeof(Ingest.Core.Outcomes.OutcomePayload)] = """
             {"type":"deal","occurred_at":"2026-11-23T10:15:00Z","source_system":"hubspot","email":"ada@example.com","owner":"rep-7",
