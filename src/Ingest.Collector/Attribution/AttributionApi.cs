@@ -33,7 +33,6 @@ public static class AttributionApi
 
     private static readonly Dictionary<AttributionModel, string> WireNames = ModelNames.ToDictionary(static p => p.Value, static p => p.Key);
 
-    // group_by=channel reads the taxonomy's channel; the rest are the same in both.
     private static readonly Dictionary<string, Func<JourneyTouchRow, string?>> Groups = new(StringComparer.Ordinal)
     {
         ["channel"] = static t => t.Channel,
@@ -135,7 +134,7 @@ public static class AttributionApi
                 return Bad("currency", "currency must be an ISO 4217 code, e.g. EUR.");
             }
 
-            if (!rates.Reports(code))
+            if (!rates.CanConvertInto(code))
             {
                 return Bad("currency", $"No rate converts amounts into {code}: set Reports:Rates:{code} (units of {answerCurrency} per {code}), or ask in "
                     + $"{string.Join(", ", rates.Rates.Keys.Select(static k => k.ToUpperInvariant()).Prepend(answerCurrency).Distinct().Order(StringComparer.Ordinal))}.");
@@ -150,6 +149,7 @@ public static class AttributionApi
             return Bad("group_by", "group_by must be one of: channel, ga4_channel, source, medium, campaign.");
         }
 
+        // taxonomy=ga4 picks the channel of group_by=channel, as in the funnel.
         if (groupBy == "channel" && query.Ga4)
         {
             groupOf = static t => t.Ga4Channel;

@@ -43,7 +43,7 @@ public sealed class ReportSettings
         : null;
 
     /// <summary>Whether an answer can be given in <paramref name="target"/>: it is <see cref="Currency"/> or has a rate.</summary>
-    public bool Reports(string target) => string.Equals(target, Currency, StringComparison.OrdinalIgnoreCase) || Rates.ContainsKey(target);
+    public bool CanConvertInto(string target) => string.Equals(target, Currency, StringComparison.OrdinalIgnoreCase) || Rates.ContainsKey(target);
 
     /// <summary>
     /// The amount in <paramref name="target"/>, through <see cref="Currency"/> (amount × rate of its currency ÷ rate of
