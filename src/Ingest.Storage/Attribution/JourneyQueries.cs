@@ -41,7 +41,7 @@ public sealed class JourneyQueries(NpgsqlDataSource dataSource)
     private const string TouchColumns = "t.event_id, t.kind, t.occurred_at, t.channel, t.ga4_channel, t.source, t.medium, t.campaign";
 
     // Each lead's opportunity and customer milestones (reaching customer is reaching opportunity), and its conversion
-    // time at the stages in $conversion (the asked stage and those after it); alias m.
+    // time at the stages in @conversion (the asked stage and those after it).
     private const string MilestoneColumns = """
         min(o.occurred_at) filter (where o.stage = any(@conversion)) as converted_at,
         min(o.occurred_at) filter (where o.stage in ('opportunity', 'customer')) as opportunity_at,
