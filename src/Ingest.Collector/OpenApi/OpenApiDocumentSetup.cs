@@ -78,6 +78,8 @@ public static class OpenApiDocumentSetup
         ["Governance"] = "What the governance rules make of a URL or a set of UTM fields, without storing anything (read key).",
         ["Webhooks"] = "Call-tracking, ad-platform and CRM (HubSpot lifecycle stages) webhooks, each verified by its provider's signature or key before its body is read.",
         ["Outcomes"] = "What became of leads, from CRM workflows and sales tools (server key): lifecycle stages, deals and sales responses.",
+        ["Costs"] = "Daily spend per source, medium and campaign (server key), normalized by the governance rules like touches; the funnel report weighs it against leads and revenue.",
+        ["Imports"] = "Offline touches from files (server key): badge scans, trade-show lists, manual entries, through Kafka and the worker like every touch.",
         ["Leads"] = "A lead's first, latest and lead-creation touch, identities and timeline, and its attribution explained (read key).",
         ["Reports"] = "Leads per channel by first, latest or lead-creation touch; the funnel and source quality (milestones, revenue, win rate, sales cycle) and speed-to-lead of the leads created in a period; attribution models side by side; visitors are not counted (read key).",
     };
