@@ -150,8 +150,8 @@ public sealed class CostsApiTests(PipelineHost host) : IClassFixture<PipelineHos
              {"date":"2025-02-28","source":"google","medium":"cpc","campaign":"brand","amount":999,"currency":"USD"}]
             """));
         Assert.Equal(6, (await costs.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accepted").GetInt32());
-        await WaitForAsync("select count(*) from leads where created_event_id like 'cost-%'", 3);
-        await WaitForAsync("select count(*) from outcomes o join leads l on l.lead_id = o.lead_id where l.created_event_id like 'cost-%'", 4);
+        await host.WaitForCountAsync("select count(*) from leads where created_event_id like 'cost-%'", 3);
+        await host.WaitForCountAsync("select count(*) from outcomes o join leads l on l.lead_id = o.lead_id where l.created_event_id like 'cost-%'", 4);
 
         using var reader = host.CreateClient(CollectorHost.ReadKey);
         var funnel = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/funnel?{MarchWindow}&group_by=channel");
@@ -174,19 +174,6 @@ public sealed class CostsApiTests(PipelineHost host) : IClassFixture<PipelineHos
         var byOwner = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/funnel?{MarchWindow}&group_by=owner");
         Assert.False(Group(byOwner, "(none)").TryGetProperty("cost", out _));
         Assert.Equal(500m, byOwner.GetProperty("totals").GetProperty("cost").GetDecimal());
-    }
-
-    private async Task WaitForAsync(string countSql, long expected)
-    {
-        long count = 0;
-        for (var i = 0; i < 300 && count != expected; i++)
-        {
-            await Task.Delay(100);
-            await using var connection = await host.Database.DataSource.OpenConnectionAsync();
-            count = await connection.ExecuteScalarAsync<long>(countSql);
-        }
-
-        Assert.Equal(expected, count);
     }
 
     private static JsonElement Group(JsonElement report, string name) =>

@@ -43,15 +43,7 @@ public sealed class TouchImportTests(PipelineHost host) : IClassFixture<Pipeline
             + "2026-06-11T09:00:00Z,grace@example.com,,,,,,,\n"
             + "2026-06-11T09:00:00Z,,+14155550101,,,,,,\n"));
         Assert.Equal(2, (await sentinels.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accepted").GetInt32());
-        long touches = 0;
-        for (var i = 0; i < 300 && touches != 4; i++)
-        {
-            await Task.Delay(100);
-            await using var counting = await host.Database.DataSource.OpenConnectionAsync();
-            touches = await counting.ExecuteScalarAsync<long>("select count(*) from touches where door = 'import'");
-        }
-
-        Assert.Equal(4L, touches);
+        await host.WaitForCountAsync("select count(*) from touches where door = 'import'", 4);
         using var reader = host.CreateClient(CollectorHost.ReadKey);
         // The original and the sentinel each: the repeat did not count again.
         Assert.Equal(2, (await reader.GetFromJsonAsync<JsonElement>("/v1/leads?email=grace@example.com")).GetProperty("touch_count").GetInt32());

@@ -25,12 +25,7 @@ public static class CostsApi
                 + "a re-post replaces the amount and currency (status replaced). Each row gets its own result; a bad row is answered with its row number and problems and never costs the good ones.")
             .Accepts<IReadOnlyList<CostUploadRow>>("application/json", "text/csv")
             .Produces<UploadResult>(StatusCodes.Status200OK)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .ProducesUploadProblems();
         return app;
     }
 

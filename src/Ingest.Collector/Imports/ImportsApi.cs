@@ -27,12 +27,7 @@ public static class ImportsApi
             .Accepts<string>("text/csv")
             .Produces<UploadResult>(StatusCodes.Status202Accepted)
             .Produces<UploadResult>(StatusCodes.Status503ServiceUnavailable)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .ProducesUploadProblems();
         return app;
     }
 

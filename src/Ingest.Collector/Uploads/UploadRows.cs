@@ -54,6 +54,15 @@ public static class UploadRows
     /// <summary>Most rows an upload may hold.</summary>
     public const int MaxRows = 10_000;
 
+    /// <summary>Declares the problems every file door answers with (bad file, keys, size, content type, rate limit).</summary>
+    public static RouteHandlerBuilder ProducesUploadProblems(this RouteHandlerBuilder builder) => builder
+        .ProducesProblem(StatusCodes.Status400BadRequest)
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+        .ProducesProblem(StatusCodes.Status429TooManyRequests);
+
     /// <summary>Whether the body is declared <c>text/csv</c>.</summary>
     public static bool IsCsv(HttpRequest request) => MediaType(request).Equals("text/csv", StringComparison.OrdinalIgnoreCase);
 
