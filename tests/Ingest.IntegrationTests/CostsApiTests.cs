@@ -89,6 +89,30 @@ public sealed class CostsApiTests(PipelineHost host) : IClassFixture<PipelineHos
     }
 
     [Fact]
+    public async Task Costs_SameKeyTwiceInOneUpload_KeepsTheLaterRow_AndAFileOverTheRowLimitIsRefusedWhole()
+    {
+        using var server = host.CreateClient(CollectorHost.ServerKey);
+        var answer = await (await server.PostAsync("/v1/costs", Body("date,source,medium,campaign,amount,currency\n2025-01-15,google,cpc,brand,5,USD\n2025-01-15,GOOGLE,ppc,brand,6,USD\n", Csv)))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        var rows = answer.GetProperty("rows");
+        Assert.Equal(("rejected", "duplicate_key", "stored"), (rows[0].GetProperty("status").GetString(), rows[0].GetProperty("errors")[0].GetProperty("code").GetString(),
+            rows[1].GetProperty("status").GetString()));
+
+        var tooMany = new StringBuilder("date,source,medium,campaign,amount,currency\n");
+        for (var i = 0; i <= 10_000; i++)
+        {
+            tooMany.Append("2025-01-16,google,cpc,c").Append(i).Append(",1,USD\n");
+        }
+
+        var refused = await server.PostAsync("/v1/costs", Body(tooMany.ToString(), Csv));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+
+        await using var connection = await host.Database.DataSource.OpenConnectionAsync();
+        Assert.Equal(6m, await connection.ExecuteScalarAsync<decimal>("select sum(amount) from costs where day = '2025-01-15'"));
+        Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("select count(*) from costs where day = '2025-01-16'"));
+    }
+
+    [Fact]
     public async Task Costs_BadBodies_AreProblemsNamingWhatIsWrong()
     {
         using var server = host.CreateClient(CollectorHost.ServerKey);
