@@ -18,6 +18,7 @@ namespace Ingest.Collector;
 [JsonSerializable(typeof(Ingest.Collector.Outcomes.OutcomeAccepted))]
 [JsonSerializable(typeof(Ingest.Collector.Outcomes.OutcomeBatchRequest))]
 [JsonSerializable(typeof(FieldError))]
+[JsonSerializable(typeof(Ingest.Collector.Uploads.UploadResult))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Ingest.Collector.Webhooks.WebhooksApi.WebhookAccepted))]
 [JsonSerializable(typeof(Ingest.Storage.Leads.LeadView))]

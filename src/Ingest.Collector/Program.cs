@@ -1,9 +1,11 @@
 using Ingest.Collector;
 using Ingest.Collector.Attribution;
 using Ingest.Collector.Browser;
+using Ingest.Collector.Costs;
 using Ingest.Collector.Forms;
 using Ingest.Collector.Governance;
 using Ingest.Collector.Http;
+using Ingest.Collector.Imports;
 using Ingest.Collector.Kafka;
 using Ingest.Collector.Leads;
 using Ingest.Collector.Reports;
@@ -45,6 +47,8 @@ builder.Services.AddBrowserCapture(builder.Configuration);
 builder.Services.AddIngestStorage(builder.Configuration);
 builder.Services.AddSingleton<LeadQueries>();
 builder.Services.AddSingleton<JourneyQueries>();
+builder.Services.AddSingleton<Ingest.Storage.Costs.CostQueries>();
+builder.Services.AddSingleton<Ingest.Storage.Costs.CostWriter>();
 builder.Services.AddSingleton<Ingest.Storage.Reports.OutcomeReports>();
 builder.Services.AddOptions<Ingest.Storage.Reports.ReportSettings>().BindConfiguration("Reports")
     .Validate(static o => Currencies.Normalize(o.Currency) is not null && o.Rates.Keys.All(static c => Currencies.Normalize(c) is not null) && o.Rates.Values.All(static r => r > 0),
@@ -78,6 +82,8 @@ builder.Services.AddSingleton<TouchBuilder>();
 builder.Services.AddSingleton<TouchIntake>();
 builder.Services.AddSingleton<OutcomeBuilder>();
 builder.Services.AddSingleton<OutcomeIntake>();
+builder.Services.AddSingleton<CostIntake>();
+builder.Services.AddSingleton<TouchImport>();
 
 var app = builder.Build();
 
@@ -99,6 +105,8 @@ app.UseSwaggerUI(o =>
 app.MapDefaultEndpoints();
 app.MapTouchesApi();
 app.MapOutcomesApi();
+app.MapCostsApi();
+app.MapImportsApi();
 app.MapBrowserApi();
 app.MapGovernanceApi();
 app.MapWebhooksApi();

@@ -38,6 +38,20 @@ public class PipelineHost : CollectorHost
         _ = _worker.Services;
     }
 
+    /// <summary>Waits (bounded) until <paramref name="countSql"/> counts <paramref name="expected"/> rows, the worker having stored them; asserts it did.</summary>
+    public async Task WaitForCountAsync(string countSql, long expected)
+    {
+        long count = 0;
+        for (var i = 0; i < 300 && count != expected; i++)
+        {
+            await Task.Delay(100);
+            await using var connection = await Database.DataSource.OpenConnectionAsync();
+            count = await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, countSql);
+        }
+
+        Assert.Equal(expected, count);
+    }
+
     public override async ValueTask DisposeAsync()
     {
         if (_worker is not null)

@@ -37,12 +37,21 @@ public static class OpenApiDocumentSetup
              "groups":[{"group":"paid_search","leads":2,"mql":2,"sql":2,"opportunity":1,"customer":1,
                "conversion":{"lead_to_mql":1,"mql_to_sql":1,"sql_to_opportunity":0.5,"opportunity_to_customer":1,"lead_to_customer":0.5},
                "won_deals":1,"revenue":1000,"avg_deal_size":1000,"win_rate":0.5,"median_days_to_customer":10,
-               "median_days_between":{"lead_to_mql":1,"mql_to_sql":2,"sql_to_opportunity":5,"opportunity_to_customer":2}}],
+               "median_days_between":{"lead_to_mql":1,"mql_to_sql":2,"sql_to_opportunity":5,"opportunity_to_customer":2},
+               "cost":250,"cost_per_lead":125,"cost_per_sql":125,"cost_per_customer":250,"roas":4}],
              "totals":{"group":"total","leads":4,"mql":3,"sql":3,"opportunity":2,"customer":2,
                "conversion":{"lead_to_mql":0.75,"mql_to_sql":1,"sql_to_opportunity":0.6667,"opportunity_to_customer":1,"lead_to_customer":0.5},
                "won_deals":2,"revenue":1550,"avg_deal_size":775,"win_rate":0.6667,"median_days_to_customer":9.25,
-               "median_days_between":{"lead_to_mql":1,"mql_to_sql":2,"sql_to_opportunity":5,"opportunity_to_customer":2}},
-             "unconverted_deals":0,"coverage":{"leads":4,"consent_granted":0.5,"unattributed":0.25,"governance_violations":0.25,"self_reported":0.75,"directional":true}}
+               "median_days_between":{"lead_to_mql":1,"mql_to_sql":2,"sql_to_opportunity":5,"opportunity_to_customer":2},
+               "cost":250,"cost_per_lead":62.5,"cost_per_sql":83.33,"cost_per_customer":125,"roas":6.2},
+             "unconverted_deals":0,"coverage":{"leads":4,"consent_granted":0.5,"unattributed":0.25,"governance_violations":0.25,"self_reported":0.75,"directional":true},
+             "unconverted_costs":[{"currency":"GBP","amount":50}]}
+            """,
+        [typeof(Ingest.Collector.Costs.CostUploadRow)] = """{"date":"2026-11-02","source":"Google","medium":"CPC","campaign":"Brand","amount":120.5,"currency":"USD"}""",
+        [typeof(Ingest.Collector.Uploads.UploadResult)] = """
+            {"accepted":1,"rejected":1,"unavailable":0,"rows":[
+              {"row":1,"line":2,"status":"stored","cost":{"date":"2026-11-02","source":"google","medium":"paid_search","campaign":"brand","channel":"paid_search"}},
+              {"row":2,"line":3,"status":"rejected","errors":[{"field":"amount","code":"negative_amount","message":"amount must not be negative."}]}]}
             """,
         [typeof(Ingest.Storage.Reports.SelfReportedReport)] = """
             {"from":"2026-11-01T00:00:00+00:00","to":"2026-12-01T00:00:00+00:00","taxonomy":"b2b","leads":4,"answered":3,
@@ -86,6 +95,13 @@ public static class OpenApiDocumentSetup
             """,
     };
 
+    private static readonly Dictionary<string, string> CsvExamples = new()
+    {
+        ["PostCosts"] = "date,source,medium,campaign,amount,currency\n2026-11-02,Google,CPC,Brand,120.50,USD\n2026-11-02,LinkedIn,paid social,abm_q4,80,EUR\n",
+        ["ImportTouches"] = "occurred_at,email,phone,external_id,event_code,source,medium,campaign,booth\n"
+            + "2026-06-10T15:00:00Z,grace@example.com,,,SAASTR26,,,,B12\n2026-06-10T16:00:00Z,,+1 415 555 0101,,,fair,events,fall_fair,\n",
+    };
+
     private static readonly Dictionary<string, string> TagDescriptions = new()
     {
         ["Browser"] = "The ingest.js snippet and the browser door: touches from web pages (write key in the query or body, allowed origins only) and the first-party id cookie.",
@@ -94,6 +110,8 @@ public static class OpenApiDocumentSetup
         ["Governance"] = "What the governance rules make of a URL or a set of UTM fields, without storing anything (read key).",
         ["Webhooks"] = "Call-tracking, ad-platform and CRM (HubSpot lifecycle stages) webhooks, each verified by its provider's signature or key before its body is read.",
         ["Outcomes"] = "What became of leads, from CRM workflows and sales tools (server key): lifecycle stages, deals and sales responses.",
+        ["Costs"] = "Daily spend per source, medium and campaign (server key), normalized by the governance rules like touches; the funnel report weighs it against leads and revenue.",
+        ["Imports"] = "Offline touches from files (server key): badge scans, trade-show lists, manual entries, through Kafka and the worker like every touch.",
         ["Leads"] = "A lead's first, latest and lead-creation touch, identities and timeline, and its attribution explained (read key).",
         ["Reports"] = "Leads per channel by first, latest or lead-creation touch; the funnel and source quality (milestones, revenue, win rate, sales cycle) and speed-to-lead of the leads created in a period; attribution models side by side; visitors are not counted (read key).",
     };
@@ -128,6 +146,18 @@ public static class OpenApiDocumentSetup
             return Task.CompletedTask;
         });
         options.AddOperationTransformer(OpenApiSecurity.ApplyAsync);
+        options.AddOperationTransformer(static (operation, _, _) =>
+        {
+            // A CSV body is text, not the JSON rows it documents: a string with an example file.
+            if (operation.RequestBody?.Content?.TryGetValue("text/csv", out var csv) == true && csv is OpenApiMediaType media)
+            {
+                media.Schema = new OpenApiSchema { Type = JsonSchemaType.String };
+                media.Example = CsvExamples.TryGetValue(operation.OperationId ?? "", out var example) ? JsonValue.Create(example)
+                    : throw new InvalidOperationException($"Operation '{operation.OperationId}' takes text/csv without an example; add it to {nameof(OpenApiDocumentSetup)}.{nameof(CsvExamples)}.");
+            }
+
+            return Task.CompletedTask;
+        });
         options.AddSchemaTransformer(static (schema, context, _) =>
         {
             if (Examples.TryGetValue(context.JsonTypeInfo.Type, out var example))

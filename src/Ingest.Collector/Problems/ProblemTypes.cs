@@ -20,5 +20,6 @@ public static class ProblemTypes
     public static readonly ProblemType NotFound = new(Base + "not-found", "The resource does not exist");
     public static readonly ProblemType MethodNotAllowed = new(Base + "method-not-allowed", "This method is not allowed on this resource");
     public static readonly ProblemType Internal = new(Base + "internal", "An unexpected error occurred; it has been logged");
+    public static readonly ProblemType MalformedUpload = new(Base + "malformed-upload", "The uploaded file cannot be read for this endpoint");
     public static readonly ProblemType BadQuery = new(Base + "bad-query", "A query parameter is invalid");
 }

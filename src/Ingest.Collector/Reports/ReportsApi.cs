@@ -42,6 +42,8 @@ public static class ReportsApi
                 + "(reaching a stage counts as passing the ones before it), each step's conversion, won_deals and revenue (won deals in their latest state, each deal once, credited to its primary lead's group, "
                 + "in Reports:Currency with the configured Reports:Rates; deals in a currency without a rate are counted in unconverted_deals), avg_deal_size, win_rate (won ÷ closed), "
                 + "median_days_to_customer from lead creation and the median days between consecutive milestones. interval=week|month adds the same per period of lead creation. "
+                + "Where spend (POST /v1/costs) matches the group by the same governed field: cost, cost_per_lead, cost_per_sql, cost_per_customer and roas (won revenue ÷ cost), over the days "
+                + "that start in the window (or period); groups with spend and no leads are listed; spend in a currency without a rate is listed in unconverted_costs. "
                 + "coverage says how far the answer can be trusted: shares with consent granted, unattributed, with governance violations, with a self-reported source, and directional when Reports:Coverage thresholds are exceeded.");
 
         group.MapGet("/speed-to-lead", SpeedToLead)

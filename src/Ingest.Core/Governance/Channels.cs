@@ -19,6 +19,10 @@ public static class Channels
         public const string Offline = "offline";
         public const string Direct = "direct";
         public const string Other = "other";
+
+        /// <summary>Every b2b channel, in the order of its rules.</summary>
+        public static IReadOnlyList<string> All { get; } =
+            [PaidSearch, PaidSocial, Display, AiSearch, OrganicSearch, OrganicSocial, Email, Events, Partner, Referral, Offline, Direct, Other];
     }
 
     /// <summary>Google Analytics 4 default channel group, with Google's names.</summary>

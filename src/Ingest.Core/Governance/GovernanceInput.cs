@@ -19,4 +19,7 @@ public sealed class GovernanceInput
 
     /// <summary>Offline doors (calls, imports) classify as <c>offline</c> when no digital signal is present.</summary>
     public bool IsOffline { get; set; }
+
+    /// <summary>The event an offline touch was captured at (a badge scan's event code); its <c>event_codes</c> entry sets channel and campaign.</summary>
+    public string? EventCode { get; set; }
 }

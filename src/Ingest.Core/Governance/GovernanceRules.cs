@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
@@ -17,6 +18,13 @@ public sealed class ClickIdRule
     public string Network { get; set; } = "";
     public string Channel { get; set; } = "";
     public bool Paid { get; set; }
+}
+
+/// <summary>What an event code (an offline touch's event: a trade show, a conference) means: its b2b channel and campaign.</summary>
+public sealed class EventCodeRule
+{
+    public string Channel { get; set; } = "";
+    public string? Campaign { get; set; }
 }
 
 /// <summary>The rules file as written (YAML or JSON, snake_case keys). See docs/governance.md.</summary>
@@ -39,6 +47,9 @@ public sealed class GovernanceRulesDocument
 
     /// <summary>Substrings of self-declared bots' and crawlers' user agents; the browser door drops their touches.</summary>
     public List<string> BotUserAgents { get; set; } = [];
+
+    /// <summary>Event codes of offline touches (badge scans, trade-show lists) → channel and campaign.</summary>
+    public Dictionary<string, EventCodeRule> EventCodes { get; set; } = [];
 }
 
 /// <summary>Inputs of the b2b channel rules (<c>channels:</c> in the rules file).</summary>
@@ -92,6 +103,11 @@ public sealed record GovernanceRules
     internal ChannelSets Channels { get; private init; } = null!;
     internal Ga4SourceCategories Ga4Sources { get; private init; } = null!;
     internal string[] BotUserAgents { get; private init; } = null!;
+    internal FrozenDictionary<string, EventCodeRule> EventCodes { get; private init; } = null!;
+
+    /// <summary>The <c>event_codes</c> entry of <paramref name="code"/> (trimmed, case-insensitive), or null when the rules do not know it.</summary>
+    public EventCodeRule? EventCode(string? code) =>
+        string.IsNullOrWhiteSpace(code) ? null : EventCodes.GetValueOrDefault(code.Trim());
 
     /// <summary>
     /// A self-reported source as the reports count it: trimmed and lower-cased, then mapped by <c>self_reported_aliases</c>,
@@ -145,11 +161,11 @@ public sealed record GovernanceRules
             throw new GovernanceRulesException($"{sourceName} line {ex.Start.Line}, column {ex.Start.Column}: {ex.Message}{inner}", ex);
         }
 
-        return Compile(document, sourceName);
+        return Compile(document, sourceName, ChildKeyLines(text, "event_codes"));
     }
 
-    /// <summary>Validates and compiles a parsed document.</summary>
-    public static GovernanceRules Compile(GovernanceRulesDocument d, string sourceName = "rules")
+    /// <summary>Validates and compiles a parsed document; <paramref name="eventCodeLines"/> gives each event code's line for errors.</summary>
+    public static GovernanceRules Compile(GovernanceRulesDocument d, string sourceName = "rules", IReadOnlyDictionary<string, int>? eventCodeLines = null)
     {
         void Require(bool ok, string key, string message)
         {
@@ -215,6 +231,28 @@ public sealed record GovernanceRules
             }
         }
 
+        var eventCodes = new Dictionary<string, EventCodeRule>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (code, rule) in d.EventCodes)
+        {
+            var at = eventCodeLines?.GetValueOrDefault(code) is > 0 and var line ? $" line {line}" : "";
+            void RequireCode(bool ok, string key, string message)
+            {
+                if (!ok)
+                {
+                    throw new GovernanceRulesException($"{sourceName}{at}: event_codes.{code}{key}: {message}");
+                }
+            }
+
+            var trimmed = code.Trim();
+            RequireCode(trimmed.Length is > 0 and <= 64 && !trimmed.AsSpan().ContainsAnyInRange('\0', ' '), "", "an event code is 1-64 characters without spaces.");
+            RequireCode(rule is not null, "", "needs a channel (and optionally a campaign): {channel: events, campaign: saastr_2026}.");
+            var channel = rule!.Channel?.Trim().ToLowerInvariant() ?? "";
+            RequireCode(Governance.Channels.B2b.All.Contains(channel), ".channel", $"'{rule.Channel}' is not a channel; use one of {string.Join(", ", Governance.Channels.B2b.All)}.");
+            var campaign = string.IsNullOrWhiteSpace(rule.Campaign) ? null : rule.Campaign.Trim().ToLowerInvariant();
+            RequireCode(campaign is null || campaign.Length <= d.MaxValueLength, ".campaign", $"is longer than max_value_length ({d.MaxValueLength}).");
+            RequireCode(eventCodes.TryAdd(trimmed, new EventCodeRule { Channel = channel, Campaign = campaign }), "", "is listed twice (event codes are case-insensitive).");
+        }
+
         var ga4 = Ga4SourceCategories.Default;
         return new GovernanceRules
         {
@@ -247,6 +285,7 @@ public sealed record GovernanceRules
             },
             Ga4Sources = ga4,
             BotUserAgents = [.. d.BotUserAgents.Select(static b => b.Trim()).Where(static b => b.Length > 0)],
+            EventCodes = eventCodes.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
         };
 
         FrozenDictionary<string, string> Aliases(Dictionary<string, List<string>> aliases, string key)
@@ -266,6 +305,24 @@ public sealed record GovernanceRules
 
             return map.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         }
+    }
+
+    // The line of each key of a top-level mapping (event codes, for errors that must name the line), read from the text again.
+    private static Dictionary<string, int> ChildKeyLines(string text, string key)
+    {
+        var lines = new Dictionary<string, int>(StringComparer.Ordinal);
+        var stream = new YamlStream();
+        stream.Load(new StringReader(text));
+        if (stream.Documents is [{ RootNode: YamlMappingNode root }, ..]
+            && root.Children.TryGetValue(new YamlScalarNode(key), out var child) && child is YamlMappingNode mapping)
+        {
+            foreach (var entry in mapping.Children.Keys.OfType<YamlScalarNode>())
+            {
+                lines.TryAdd(entry.Value ?? "", (int)entry.Start.Line);
+            }
+        }
+
+        return lines;
     }
 
     private static FrozenSet<string> Set(IEnumerable<string> values) =>

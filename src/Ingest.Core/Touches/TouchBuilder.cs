@@ -129,7 +129,7 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
             return new TouchBuildResult(null, errors);
         }
 
-        var attribution = governance.Evaluate(GovernanceInputOf(payload, kind == TouchKind.Call, clickIds));
+        var attribution = governance.Evaluate(GovernanceInputOf(payload, kind is TouchKind.Call or TouchKind.Offline, clickIds, context.Provider?.GetValueOrDefault(EventCodeFact)));
 
         var record = new TouchRecord
         {
@@ -165,8 +165,11 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
         }
     }
 
-    /// <summary>What governance reads from a payload.</summary>
-    public static GovernanceInput GovernanceInputOf(TouchPayload payload, bool isOffline, Dictionary<string, string>? clickIds = null)
+    /// <summary>The provider fact that names an offline touch's event (its rules-file <c>event_codes</c> entry).</summary>
+    public const string EventCodeFact = "event_code";
+
+    /// <summary>What governance reads from a payload (and the event code its door found).</summary>
+    public static GovernanceInput GovernanceInputOf(TouchPayload payload, bool isOffline, Dictionary<string, string>? clickIds = null, string? eventCode = null)
     {
         clickIds ??= CollectClickIds(payload);
         return new GovernanceInput
@@ -182,6 +185,7 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
             ClickIds = clickIds?.ToList(),
             SelfReportedSource = payload.SelfReportedSource,
             IsOffline = isOffline,
+            EventCode = eventCode,
         };
     }
 

@@ -2,7 +2,10 @@ using System.Text.Json.Serialization;
 
 namespace Ingest.Core.Touches;
 
-/// <summary>What a touch is: a conversion (form, call, ad) or browsing (visit, which alone makes a visitor, not a lead).</summary>
+/// <summary>
+/// What a touch is: a conversion (form, call, ad, offline: a badge scan or list entry imported from a file) or browsing
+/// (visit, which alone makes a visitor, not a lead).
+/// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<TouchKind>))]
 public enum TouchKind
 {
@@ -10,4 +13,5 @@ public enum TouchKind
     [JsonStringEnumMemberName("call")] Call,
     [JsonStringEnumMemberName("ad")] Ad,
     [JsonStringEnumMemberName("visit")] Visit,
+    [JsonStringEnumMemberName("offline")] Offline,
 }

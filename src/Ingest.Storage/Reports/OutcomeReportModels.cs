@@ -82,19 +82,26 @@ public sealed record MilestoneDays(double? LeadToMql, double? MqlToSql, double? 
 
 /// <summary>
 /// One group of a funnel: leads that reached each milestone ever (reaching a stage counts as passing the ones before it),
-/// the conversions, and the deals whose primary lead is in the group (each deal once, in its latest state).
+/// the conversions, and the deals whose primary lead is in the group (each deal once, in its latest state). Where spend
+/// matches the group (<c>POST /v1/costs</c>): its cost, the cost per lead, sql and customer (null without any) and
+/// <c>roas</c>, won revenue ÷ cost.
 /// </summary>
 public sealed record FunnelRow(
     string Group, long Leads, long Mql, long Sql, long Opportunity, long Customer, FunnelConversion Conversion,
-    long WonDeals, decimal Revenue, decimal AvgDealSize, double WinRate, double? MedianDaysToCustomer, MilestoneDays MedianDaysBetween);
+    long WonDeals, decimal Revenue, decimal AvgDealSize, double WinRate, double? MedianDaysToCustomer, MilestoneDays MedianDaysBetween,
+    decimal? Cost = null, decimal? CostPerLead = null, decimal? CostPerSql = null, decimal? CostPerCustomer = null, double? Roas = null);
 
 /// <summary>The funnel of the leads created in one period (a week or month of lead creation).</summary>
 public sealed record FunnelPeriod(DateTimeOffset PeriodStart, IReadOnlyList<FunnelRow> Groups, FunnelRow Totals);
 
-/// <summary>Lead → MQL → SQL → opportunity → customer by source, with revenue, win rate and sales cycle.</summary>
+/// <summary>
+/// Lead → MQL → SQL → opportunity → customer by source, with revenue, win rate, sales cycle and spend; spend in a currency
+/// without a rate is listed in <c>unconverted_costs</c> per currency and counted nowhere else.
+/// </summary>
 public sealed record FunnelReport(
     DateTimeOffset From, DateTimeOffset To, string Touch, string GroupBy, string Taxonomy, string Currency, string? Interval,
-    IReadOnlyList<FunnelRow> Groups, FunnelRow Totals, IReadOnlyList<FunnelPeriod>? Periods, long UnconvertedDeals, ReportCoverage Coverage);
+    IReadOnlyList<FunnelRow> Groups, FunnelRow Totals, IReadOnlyList<FunnelPeriod>? Periods, long UnconvertedDeals, ReportCoverage Coverage,
+    IReadOnlyList<Costs.UnconvertedCost> UnconvertedCosts);
 
 /// <summary>Leads by how fast sales first answered, with how many of them reached sql and customer.</summary>
 public sealed record ResponseBucket(string Bucket, long Leads, double SqlRate, double CustomerRate);

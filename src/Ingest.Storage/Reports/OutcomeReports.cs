@@ -1,5 +1,6 @@
 using Dapper;
 using Ingest.Core.Outcomes;
+using Ingest.Storage.Costs;
 using Ingest.Storage.Leads;
 using Npgsql;
 
@@ -11,9 +12,10 @@ namespace Ingest.Storage.Reports;
 /// outcomes are read in one repeatable-read snapshot and aggregated here: milestones, deal states and owners are derived
 /// from outcome rows (docs/decisions.md), which is simpler to get right in code than in one statement.
 /// </summary>
-public sealed class OutcomeReports(NpgsqlDataSource dataSource)
+public sealed class OutcomeReports(NpgsqlDataSource dataSource, CostQueries costs)
 {
-    private const string Unknown = "(none)";
+    private const string Unknown = CostQueries.NoGroup;
+    private const string Total = "total";
 
     private sealed record LeadFacts(Guid LeadId, DateTimeOffset CreatedAt, string Group, string Kind, string Channel, bool Violations, bool Consent, bool SelfReported)
     {
@@ -90,14 +92,27 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
             }
         }
 
-        FunnelRow Row(string group, IReadOnlyCollection<LeadFacts> members)
+        // Spend matches a group by the same governed field; the owner grouping has none (only its totals carry a cost).
+        SpendGrouping? spendGrouping = groupBy switch
+        {
+            FunnelGrouping.Channel => SpendGrouping.Channel,
+            FunnelGrouping.Ga4Channel => SpendGrouping.Ga4Channel,
+            FunnelGrouping.Source => SpendGrouping.Source,
+            FunnelGrouping.Medium => SpendGrouping.Medium,
+            FunnelGrouping.Campaign => SpendGrouping.Campaign,
+            _ => null,
+        };
+        var spend = await costs.SpendAsync(from, to, spendGrouping ?? SpendGrouping.Channel, currency, cancellationToken, ga4);
+
+        FunnelRow Row(string group, IReadOnlyCollection<LeadFacts> members, decimal? cost)
         {
             long Count(string stage) => members.Count(l => l.Reached(stage));
             var (n, mql, sql, opp, cust) = (members.Count, Count(Stages.Mql), Count(Stages.Sql), Count(Stages.Opportunity), Count(Stages.Customer));
             var amounts = members.SelectMany(l => won.GetValueOrDefault(l.LeadId) ?? []).ToList();
             var closedCount = members.Sum(l => closed.GetValueOrDefault(l.LeadId));
             var revenue = amounts.Sum();
-            return new FunnelRow(group, n, mql, sql, opp, cust,
+            decimal? Per(long count) => cost is { } c && count > 0 ? Math.Round(c / count, 2) : null;
+            var row = new FunnelRow(group, n, mql, sql, opp, cust,
                 new FunnelConversion(Rate(mql, n), Rate(sql, mql), Rate(opp, sql), Rate(cust, opp), Rate(cust, n)),
                 amounts.Count, Math.Round(revenue, 2), amounts.Count == 0 ? 0 : Math.Round(revenue / amounts.Count, 2), Rate(amounts.Count, closedCount),
                 MedianDays(members, static l => l.CreatedAt, Stages.Customer),
@@ -106,22 +121,37 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
                     MedianDays(members, Stages.Mql, Stages.Sql),
                     MedianDays(members, Stages.Sql, Stages.Opportunity),
                     MedianDays(members, Stages.Opportunity, Stages.Customer)));
+            return cost is not { } spentHere ? row
+                : row with { Cost = spentHere, CostPerLead = Per(n), CostPerSql = Per(sql), CostPerCustomer = Per(cust), Roas = spentHere == 0 ? null : Math.Round((double)(revenue / spentHere), 4) };
         }
 
-        (IReadOnlyList<FunnelRow>, FunnelRow) Rows(IReadOnlyCollection<LeadFacts> members) =>
-            (members.GroupBy(l => groupBy == FunnelGrouping.Owner ? l.Owner ?? Unknown : l.Group).Select(g => Row(g.Key, g.ToList())).OrderByDescending(static r => r.Leads).ThenBy(static r => r.Group, StringComparer.Ordinal).ToList(),
-             Row("total", members));
+        // A group with spend but no lead created in the period still shows, with its cost and no leads.
+        (IReadOnlyList<FunnelRow>, FunnelRow) Rows(IReadOnlyCollection<LeadFacts> members, Spend spent)
+        {
+            var byGroup = members.GroupBy(l => groupBy == FunnelGrouping.Owner ? l.Owner ?? Unknown : l.Group).ToDictionary(static g => g.Key, static g => (IReadOnlyCollection<LeadFacts>)g.ToList());
+            foreach (var group in spent.Groups.Keys.Where(g => spendGrouping is not null && !byGroup.ContainsKey(g)))
+            {
+                byGroup[group] = [];
+            }
 
-        var (groups, totals) = Rows(leads);
+            return (byGroup.Select(g => Row(g.Key, g.Value, spendGrouping is not null && spent.Groups.TryGetValue(g.Key, out var cost) ? cost : null))
+                    .OrderByDescending(static r => r.Leads).ThenBy(static r => r.Group, StringComparer.Ordinal).ToList(),
+                Row(Total, members, spent.Groups.Count == 0 ? null : spent.Total));
+        }
+
+        var (groups, totals) = Rows(leads, spend);
         List<FunnelPeriod>? periods = null;
         if (interval is not null)
         {
-            periods = leads.GroupBy(l => PeriodStart(l.CreatedAt, interval)).OrderBy(static g => g.Key)
-                .Select(g =>
-                {
-                    var (periodGroups, periodTotals) = Rows(g.ToList());
-                    return new FunnelPeriod(g.Key, periodGroups, periodTotals);
-                }).ToList();
+            periods = [];
+            foreach (var period in leads.GroupBy(l => PeriodStart(l.CreatedAt, interval)).OrderBy(static g => g.Key))
+            {
+                var periodEnd = interval == "week" ? period.Key.AddDays(7) : period.Key.AddMonths(1);
+                var periodSpend = await costs.SpendAsync(period.Key < from ? from : period.Key, periodEnd > to ? to : periodEnd, spendGrouping ?? SpendGrouping.Channel,
+                    currency, cancellationToken, ga4);
+                var (periodGroups, periodTotals) = Rows(period.ToList(), periodSpend);
+                periods.Add(new FunnelPeriod(period.Key, periodGroups, periodTotals));
+            }
         }
 
         var touchName = touch switch { ReportTouch.First => "first", ReportTouch.Latest => "latest", _ => "lead_created" };
@@ -131,7 +161,7 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
             FunnelGrouping.Campaign => "campaign", _ => "owner",
         };
         return new FunnelReport(from, to, touchName, groupName, ga4 ? "ga4" : "b2b", currency.Currency, interval, groups, totals, periods, unconverted,
-            CoverageOf(leads, ga4, currency.Coverage));
+            CoverageOf(leads, ga4, currency.Coverage), spend.Unconverted);
     }
 
     /// <summary>Minutes from lead creation to the first response for the leads created in [from, to), grouped.</summary>
@@ -148,7 +178,7 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource)
 
         var groups = leads.GroupBy(GroupOf).Select(g => SpeedRowOf(g.Key, g.ToList(), hours))
             .OrderByDescending(static r => r.Leads).ThenBy(static r => r.Group, StringComparer.Ordinal).ToList();
-        return new SpeedToLeadReport(from, to, groupBy.ToString().ToLowerInvariant(), groups, SpeedRowOf("total", leads, hours), CoverageOf(leads, ga4, thresholds));
+        return new SpeedToLeadReport(from, to, groupBy.ToString().ToLowerInvariant(), groups, SpeedRowOf(Total, leads, hours), CoverageOf(leads, ga4, thresholds));
     }
 
     /// <summary>

@@ -85,7 +85,7 @@ public static class TouchMessageParser
 
         if (!Enum.IsDefined(record.Kind))
         {
-            return "kind is not one of form, call, ad, visit";
+            return "kind is not one of form, call, ad, visit, offline";
         }
 
         if (string.IsNullOrWhiteSpace(record.Door) || record.Door.Length > TouchRecord.MaxDoorLength)

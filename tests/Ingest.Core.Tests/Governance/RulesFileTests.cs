@@ -81,5 +81,25 @@ public sealed class RulesFileTests : IDisposable
         Assert.Contains("max_value_length", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void EventCodes_UnknownChannel_FailsTheLoadNamingTheLineAndKey()
+    {
+        const string Yaml = "version: '1'\nevent_codes:\n  SAASTR26: { channel: events, campaign: saastr_2026 }\n  MEETUP: { channel: eventz }\n";
+        var ex = Assert.Throws<GovernanceRulesException>(() => GovernanceRules.Parse(Yaml, "rules.yaml"));
+        Assert.Contains("rules.yaml line 4: event_codes.MEETUP.channel: 'eventz' is not a channel", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EventCodes_KnownCode_SetsChannelAndCampaign_CaseInsensitively_AndGa4StaysAsClassified()
+    {
+        var engine = new GovernanceEngine(GovernanceRules.Parse(DefaultYaml(), "default.yaml"));
+        var scan = engine.Evaluate(new GovernanceInput { IsOffline = true, EventCode = " saastr26 " });
+        Assert.Equal(("events", "saastr_2026", "Direct"), (scan.Channel, scan.Campaign, scan.Ga4Channel));
+
+        // An unknown code changes nothing: an offline touch without digital signals is offline.
+        var unknown = engine.Evaluate(new GovernanceInput { IsOffline = true, EventCode = "NOPE" });
+        Assert.Equal(("offline", null), (unknown.Channel, unknown.Campaign));
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
