@@ -19,4 +19,10 @@ public sealed class GovernanceInput
 
     /// <summary>Offline doors (calls, imports) classify as <c>offline</c> when no digital signal is present.</summary>
     public bool IsOffline { get; set; }
+
+    /// <summary>The number a call was made to (call tracking): a call's source detail when nothing digital names one.</summary>
+    public string? TrackingNumber { get; set; }
+
+    /// <summary>The event an offline touch was captured at (a badge scan's event code): its source detail.</summary>
+    public string? EventCode { get; set; }
 }

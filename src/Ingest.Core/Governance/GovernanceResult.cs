@@ -70,6 +70,12 @@ public sealed class GovernanceResult
     /// <summary>GA4 default channel group.</summary>
     public string Ga4Channel { get; set; } = "Unassigned";
 
+    /// <summary>
+    /// The drill-down beneath the channel (<see cref="SourceDetails"/>): search engine, social network, referring domain,
+    /// campaign, tracking number or event code; null for direct touches and when nothing names one.
+    /// </summary>
+    public string? SourceDetail { get; set; }
+
     /// <summary>Broken rules; empty when the touch is clean.</summary>
     public IReadOnlyList<GovernanceViolation> Violations { get; set; } = [];
 
