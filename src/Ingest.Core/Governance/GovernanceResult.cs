@@ -71,8 +71,8 @@ public sealed class GovernanceResult
     public string Ga4Channel { get; set; } = "Unassigned";
 
     /// <summary>
-    /// The drill-down beneath the channel (<see cref="SourceDetails"/>): search engine, social network, referring domain,
-    /// campaign, tracking number or event code; null for direct touches and when nothing names one.
+    /// The drill-down beneath the channel: search engine, social network, referring domain, campaign, tracking number or
+    /// event code (docs/governance.md); null for direct touches and when nothing names one.
     /// </summary>
     public string? SourceDetail { get; set; }
 

@@ -5,8 +5,8 @@ using Npgsql;
 namespace Ingest.Storage.Leads;
 
 /// <summary>
-/// A touch as the read API shows it; <c>source_detail</c> is the drill-down beneath its channel and <c>method</c> how it
-/// entered (docs/governance.md), both null on touches stored before they existed where they could not be recomputed.
+/// A touch as the read API shows it; <c>source_detail</c> is the drill-down beneath its channel (null for direct touches,
+/// and for touches stored before it existed) and <c>method</c> how it entered (docs/governance.md).
 /// </summary>
 public sealed record TouchSummary(
     string EventId, string Kind, DateTimeOffset OccurredAt, string Channel, string Ga4Channel, string? Source, string? Medium, string? Campaign,
@@ -125,7 +125,7 @@ public sealed record ChannelReport(
     DateTimeOffset From, DateTimeOffset To, string Touch, string Taxonomy, long Leads, IReadOnlyList<ChannelCount> Channels,
     double UnattributedShare, double ViolationRate)
 {
-    /// <summary><c>channel</c>, <c>source_detail</c> or <c>method</c>: what <see cref="Channels"/> counts leads by.</summary>
+    /// <summary><c>channel</c>, <c>source_detail</c> or <c>method</c>: what the rows of <c>channels</c> count leads by.</summary>
     public string GroupBy { get; init; } = "channel";
 }
 
