@@ -113,7 +113,7 @@ public sealed class GovernanceEngine(Func<GovernanceRules> rules) : IGovernanceE
         // The source detail is read beneath the b2b channel whatever the taxonomy, so switching taxonomy never changes it.
         var b2bChannel = B2bChannelRules.Classify(r, result, click, referrerClass, hasUtm, input.IsOffline);
         result.Channel = r.Taxonomy == "ga4" ? result.Ga4Channel : b2bChannel;
-        result.SourceDetail = SourceDetails.Of(r, result, b2bChannel, input.TrackingNumber, input.EventCode);
+        result.SetSourceDetailInputs(r, b2bChannel, input.TrackingNumber, input.EventCode);
         if (violations is not null)
         {
             result.Violations = violations;
