@@ -15,9 +15,6 @@ public static class TouchMethods
     public const string Import = "import";
     public const string Crm = "crm";
 
-    /// <summary>Every method, in the documented order.</summary>
-    public static IReadOnlyList<string> All { get; } = [WebForm, Visit, Api, CallTracking, AdForm, Import, Crm];
-
     /// <summary>
     /// The method of a touch of <paramref name="kind"/> (its wire name: <c>form</c>, <c>call</c>, <c>ad</c>, <c>visit</c>,
     /// <c>offline</c>) accepted by <paramref name="door"/>; null for a door this table does not know.

@@ -18,7 +18,8 @@ alter table leads
 -- Touches stored before this migration: the method follows from the door and kind alone, exactly as
 -- Ingest.Core.Governance.TouchMethods.Of decides it (a test holds the two together), so it is backfilled: one pass over
 -- the touches, cheap per row. Their source_detail stays null: it needs the governance rules (aliases, referrer lists)
--- that only the services hold; reclassification (POST /v1/governance/reclassify) recomputes it from the raw values.
+-- that only the services hold, and is left to the planned reclassification (issue 15, item 6), which recomputes the
+-- governed values from the raw ones.
 update touches set method = case
         when kind = 'visit' then 'visit'
         when kind = 'offline' then 'import'
