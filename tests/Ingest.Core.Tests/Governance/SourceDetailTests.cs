@@ -134,14 +134,17 @@ public sealed class SourceDetailTests
     private static readonly TouchBuilder Builder = new(Engine, new IdentityNormalizer(), new TouchLimits());
     private static readonly DateTimeOffset ReceivedAt = new(2026, 11, 23, 10, 15, 0, TimeSpan.Zero);
 
-    [Fact]
-    public void Build_CallRailCall_CarriesItsTrackingNumberAsSourceDetailAndCallTrackingAsMethod()
+    // CallRail names the number tracking_phone_number; the Twilio door stores Twilio's To as tracking_number.
+    [Theory]
+    [InlineData("callrail", "tracking_phone_number")]
+    [InlineData("twilio", "tracking_number")]
+    public void Build_TrackedCall_CarriesItsTrackingNumberAsSourceDetailAndCallTrackingAsMethod(string door, string fact)
     {
         var built = Builder.Build(new TouchPayload { Kind = "call", Phone = "+14155550123" }, new TouchContext
         {
-            Door = "callrail",
+            Door = door,
             ReceivedAt = ReceivedAt,
-            Provider = new Dictionary<string, string> { ["provider"] = "callrail", ["tracking_phone_number"] = "+14045558514" },
+            Provider = new Dictionary<string, string> { ["provider"] = door, [fact] = "+14045558514" },
         });
         Assert.Equal("call_tracking", built.Record!.Method);
         Assert.Equal("offline", built.Record.Attribution.Channel);
