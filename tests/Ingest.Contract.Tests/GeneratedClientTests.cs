@@ -93,17 +93,22 @@ public sealed class GeneratedClientTests(ContractHost host) : IClassFixture<Cont
         // By hand from deploy/governance/default.yaml: cpc is an alias of paid_search (one violation), gclid is Google Ads.
         Assert.Equal(("paid_search", "google", "paid_search", "brand"), (first.Channel, first.Source, first.Medium, first.Campaign));
         Assert.Equal(("Cj0KCQ", "google_ads"), (first.Click_id, first.Click_network));
+        Assert.Equal(("google", "api"), (first.Source_detail, first.Method));
         Assert.Equal("contract-read-1", lead.Result.Latest_touch!.Event_id);
         Assert.Contains(lead.Result.Identities, i => i.Kind == "email" && i.Value == "grace@example.com");
 
         // June holds this lead only (the other tests' touches happen now).
-        var report = await reader.ChannelReportAsync("2026-06-01T00:00:00Z", "2026-07-01T00:00:00Z", "first", "b2b");
+        var report = await reader.ChannelReportAsync("2026-06-01T00:00:00Z", "2026-07-01T00:00:00Z", "first", "b2b", null);
         Assert.Equal(200, report.StatusCode);
         Assert.Equal(1, report.Result.Leads);
         var channel = Assert.Single(report.Result.Channels);
         Assert.Equal(("paid_search", 1L, 1.0), (channel.Channel, channel.Leads, channel.Share));
         Assert.Equal(0.0, report.Result.Unattributed_share);
         Assert.Equal(1.0, report.Result.Violation_rate);
+
+        var byMethod = await reader.ChannelReportAsync("2026-06-01T00:00:00Z", "2026-07-01T00:00:00Z", "first", "b2b", "method");
+        Assert.Equal("method", byMethod.Result.Group_by);
+        Assert.Equal(("api", 1L), (Assert.Single(byMethod.Result.Channels).Channel, Assert.Single(byMethod.Result.Channels).Leads));
     }
 
     // The worker stores the touch a few milliseconds after the collector's 202; until then the read is a 404 problem.

@@ -21,7 +21,9 @@ public static class ReportsApi
             .MapGet("/channels", Channels)
             .WithName("ChannelReport")
             .WithSummary("Leads per channel, by first, latest or lead-creation touch, in the b2b or GA4 taxonomy")
-            .WithDescription("from/to are RFC 3339 (default: the last 30 days); touch=first|latest|lead_created (default first); only leads are counted, not visitors (histories of visits alone); taxonomy=b2b|ga4 (default b2b). "
+            .WithDescription("from/to are RFC 3339 (default: the last 30 days); touch=first|latest|lead_created (default first); only leads are counted, not visitors (histories of visits alone); taxonomy=b2b|ga4 (default b2b); "
+                + "group_by=channel|source_detail|method (default channel) counts by that touch's channel, source detail (search engine, network, referring domain, campaign, tracking number, event code) "
+                + "or method (web_form, visit, api, call_tracking, ad_form, import, crm), each row's channel field holding the group ((none) when unset). "
                 + "unattributed_share is the direct+other (GA4: Direct+Unassigned) share; violation_rate the share of touches in the period with governance violations.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -37,7 +39,7 @@ public static class ReportsApi
         group.MapGet("/funnel", Funnel)
             .WithName("FunnelReport")
             .WithSummary("Lead → MQL → SQL → opportunity → customer by source, with revenue, win rate and sales cycle")
-            .WithDescription("For the leads created in [from, to) (creation = the lead-creation touch's occurred_at; default the last 30 days), grouped by group_by=channel|ga4_channel|source|medium|campaign|owner "
+            .WithDescription("For the leads created in [from, to) (creation = the lead-creation touch's occurred_at; default the last 30 days), grouped by group_by=channel|ga4_channel|source|medium|campaign|owner|source_detail|method "
                 + "of their touch=first|latest|lead_created (default first) touch; taxonomy=b2b|ga4 picks the channel of group_by=channel. Each group counts the leads that reached each milestone ever "
                 + "(reaching a stage counts as passing the ones before it), each step's conversion, won_deals and revenue (won deals in their latest state, each deal once, credited to its primary lead's group, "
                 + "in Reports:Currency with the configured Reports:Rates; deals in a currency without a rate are counted in unconverted_deals), avg_deal_size, win_rate (won ÷ closed), "
@@ -101,11 +103,13 @@ public static class ReportsApi
             "medium" => FunnelGrouping.Medium,
             "campaign" => FunnelGrouping.Campaign,
             "owner" => FunnelGrouping.Owner,
+            "source_detail" => FunnelGrouping.SourceDetail,
+            "method" => FunnelGrouping.Method,
             _ => null,
         };
         if (grouping is null)
         {
-            return Bad("group_by", "group_by must be channel, ga4_channel, source, medium, campaign or owner.");
+            return Bad("group_by", "group_by must be channel, ga4_channel, source, medium, campaign, owner, source_detail or method.");
         }
 
         if (Taxonomy(taxonomy, out var ga4) is { } badTaxonomy)
@@ -151,7 +155,7 @@ public static class ReportsApi
     }
 
     public static async Task<Results<Ok<ChannelReport>, ProblemHttpResult>> Channels(
-        string? from, string? to, string? touch, string? taxonomy, LeadQueries queries, TimeProvider time, CancellationToken cancellationToken)
+        string? from, string? to, string? touch, string? taxonomy, string? group_by, LeadQueries queries, TimeProvider time, CancellationToken cancellationToken)
     {
         if (Window(from, to, time, out var start, out var end) is { } bad)
         {
@@ -168,6 +172,18 @@ public static class ReportsApi
             return badTaxonomy;
         }
 
-        return TypedResults.Ok(await queries.ChannelReportAsync(start, end, which, ga4, cancellationToken));
+        ChannelGrouping? grouping = (group_by ?? "channel").ToLowerInvariant() switch
+        {
+            "channel" => ChannelGrouping.Channel,
+            "source_detail" => ChannelGrouping.SourceDetail,
+            "method" => ChannelGrouping.Method,
+            _ => null,
+        };
+        if (grouping is null)
+        {
+            return Bad("group_by", "group_by must be channel, source_detail or method.");
+        }
+
+        return TypedResults.Ok(await queries.ChannelReportAsync(start, end, which, ga4, cancellationToken, grouping.Value));
     }
 }

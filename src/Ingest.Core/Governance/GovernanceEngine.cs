@@ -110,15 +110,19 @@ public sealed class GovernanceEngine(Func<GovernanceRules> rules) : IGovernanceE
 
         result.ReferrerClass = referrerClass;
         result.Ga4Channel = Ga4ChannelRules.Classify(r, raw, click, referrer, referrerHost, referrerClass);
-        result.Channel = r.Taxonomy == "ga4" ? result.Ga4Channel : B2bChannelRules.Classify(r, result, click, referrerClass, hasUtm, input.IsOffline);
+        // The source detail is read beneath the b2b channel whatever the taxonomy, so switching taxonomy never changes it.
+        var b2bChannel = B2bChannelRules.Classify(r, result, click, referrerClass, hasUtm, input.IsOffline);
 
         // An offline touch's event code is the strongest statement of where it came from: its rules entry sets the
         // campaign and (b2b) the channel; GA4's channel group has no event channel and stays as classified.
         if (r.EventCode(input.EventCode) is { } eventCode)
         {
             result.Campaign = eventCode.Campaign ?? result.Campaign;
-            result.Channel = r.Taxonomy == "ga4" ? result.Channel : eventCode.Channel;
+            b2bChannel = eventCode.Channel;
         }
+
+        result.Channel = r.Taxonomy == "ga4" ? result.Ga4Channel : b2bChannel;
+        result.SetSourceDetailInputs(r, b2bChannel, input.TrackingNumber, input.EventCode);
         if (violations is not null)
         {
             result.Violations = violations;

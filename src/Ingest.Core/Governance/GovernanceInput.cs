@@ -20,6 +20,12 @@ public sealed class GovernanceInput
     /// <summary>Offline doors (calls, imports) classify as <c>offline</c> when no digital signal is present.</summary>
     public bool IsOffline { get; set; }
 
-    /// <summary>The event an offline touch was captured at (a badge scan's event code); its <c>event_codes</c> entry sets channel and campaign.</summary>
+    /// <summary>The number a call was made to (call tracking): a call's source detail when nothing digital names one.</summary>
+    public string? TrackingNumber { get; set; }
+
+    /// <summary>
+    /// The event an offline touch was captured at (a badge scan's event code): its source detail, and through its
+    /// <c>event_codes</c> entry in the rules its channel and campaign.
+    /// </summary>
     public string? EventCode { get; set; }
 }

@@ -70,6 +70,31 @@ public sealed class GovernanceResult
     /// <summary>GA4 default channel group.</summary>
     public string Ga4Channel { get; set; } = "Unassigned";
 
+    private string? _sourceDetail;
+    private GovernanceRules? _rules;
+    private string? _b2bChannel;
+    private string? _trackingNumber;
+    private string? _eventCode;
+
+    /// <summary>
+    /// The drill-down beneath the channel: search engine, social network, referring domain, campaign, tracking number or
+    /// event code (docs/governance.md); null for direct touches and when nothing names one. Computed when read (most
+    /// details are a substring of the referrer), so evaluation does not allocate it.
+    /// </summary>
+    public string? SourceDetail
+    {
+        get => _sourceDetail ?? (_rules is null ? null : SourceDetails.Of(_rules, this, _b2bChannel!, _trackingNumber, _eventCode));
+        set => _sourceDetail = value;
+    }
+
+    internal void SetSourceDetailInputs(GovernanceRules rules, string b2bChannel, string? trackingNumber, string? eventCode)
+    {
+        _rules = rules;
+        _b2bChannel = b2bChannel;
+        _trackingNumber = trackingNumber;
+        _eventCode = eventCode;
+    }
+
     /// <summary>Broken rules; empty when the touch is clean.</summary>
     public IReadOnlyList<GovernanceViolation> Violations { get; set; } = [];
 

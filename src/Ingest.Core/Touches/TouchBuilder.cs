@@ -129,13 +129,14 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
             return new TouchBuildResult(null, errors);
         }
 
-        var attribution = governance.Evaluate(GovernanceInputOf(payload, kind is TouchKind.Call or TouchKind.Offline, clickIds, context.Provider?.GetValueOrDefault(EventCodeFact)));
+        var attribution = governance.Evaluate(GovernanceInputOf(payload, kind is TouchKind.Call or TouchKind.Offline, clickIds, context.Provider));
 
         var record = new TouchRecord
         {
             EventId = eventId,
             Kind = kind!.Value,
             Door = context.Door,
+            Method = TouchMethods.Of(context.Door, KindName(kind.Value)),
             OccurredAt = occurredAt,
             ReceivedAt = context.ReceivedAt,
             Identities = ids,
@@ -168,8 +169,9 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
     /// <summary>The provider fact that names an offline touch's event (its rules-file <c>event_codes</c> entry).</summary>
     public const string EventCodeFact = "event_code";
 
-    /// <summary>What governance reads from a payload (and the event code its door found).</summary>
-    public static GovernanceInput GovernanceInputOf(TouchPayload payload, bool isOffline, Dictionary<string, string>? clickIds = null, string? eventCode = null)
+    /// <summary>What governance reads from a payload (and from the provider facts its door found: a call's tracking number, an offline touch's event code).</summary>
+    public static GovernanceInput GovernanceInputOf(TouchPayload payload, bool isOffline, Dictionary<string, string>? clickIds = null,
+        IReadOnlyDictionary<string, string>? provider = null)
     {
         clickIds ??= CollectClickIds(payload);
         return new GovernanceInput
@@ -185,9 +187,24 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
             ClickIds = clickIds?.ToList(),
             SelfReportedSource = payload.SelfReportedSource,
             IsOffline = isOffline,
-            EventCode = eventCode,
+            // CallRail names it tracking_phone_number, Twilio's To becomes tracking_number.
+            TrackingNumber = provider?.GetValueOrDefault("tracking_number") ?? provider?.GetValueOrDefault("tracking_phone_number"),
+            EventCode = provider?.GetValueOrDefault(EventCodeFact) ?? EventCodeOf(payload.Properties),
         };
     }
+
+    /// <summary>The wire name of a kind, as <see cref="TouchMethods.Of"/> reads it.</summary>
+    private static string KindName(TouchKind kind) => kind switch
+    {
+        TouchKind.Form => "form",
+        TouchKind.Call => "call",
+        TouchKind.Ad => "ad",
+        TouchKind.Visit => "visit",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+
+    private static string? EventCodeOf(JsonElement? properties) =>
+        properties is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("event_code", out var code) && code.ValueKind == JsonValueKind.String ? code.GetString() : null;
 
     /// <summary>The Kafka message key: the strongest identity, else the click id, else the event id.</summary>
     public static string PartitionKey(TouchRecord record) =>

@@ -43,6 +43,9 @@ public sealed class TouchRecord
     /// <summary>Which door accepted it: <c>api</c>, <c>form</c>, <c>callrail</c>, <c>twilio</c>, <c>google_ads</c>, <c>meta</c>.</summary>
     public required string Door { get; set; }
 
+    /// <summary>How it entered (<see cref="TouchMethods"/>: <c>web_form</c>, <c>visit</c>, <c>api</c> …), from its door and kind; kept apart from its source.</summary>
+    public string? Method { get; set; }
+
     public required DateTimeOffset OccurredAt { get; set; }
     public required DateTimeOffset ReceivedAt { get; set; }
 

@@ -121,13 +121,16 @@ internal static class LeadMerger
             update leads l set
                 touch_count = (select count(*) from touches where lead_id = $1),
                 first_event_id = f.event_id, first_occurred_at = f.occurred_at, first_channel = f.channel, first_ga4_channel = f.ga4_channel,
+                first_source_detail = f.source_detail, first_method = f.method,
                 latest_event_id = t.event_id, latest_occurred_at = t.occurred_at, latest_channel = t.channel, latest_ga4_channel = t.ga4_channel,
+                latest_source_detail = t.source_detail, latest_method = t.method,
                 created_event_id = c.event_id, created_occurred_at = c.occurred_at, created_channel = c.channel, created_ga4_channel = c.ga4_channel,
+                created_source_detail = c.source_detail, created_method = c.method,
                 updated_at = now()
             from (select 1) one
-            left join lateral (select event_id, occurred_at, channel, ga4_channel from touches where lead_id = $1 order by occurred_at, event_id limit 1) f on true
-            left join lateral (select event_id, occurred_at, channel, ga4_channel from touches where lead_id = $1 order by occurred_at desc, event_id desc limit 1) t on true
-            left join lateral (select t.event_id, t.occurred_at, t.channel, t.ga4_channel from touches t where t.lead_id = $1 and {LeadCreation.CreatesLeadSql}
+            left join lateral (select event_id, occurred_at, channel, ga4_channel, source_detail, method from touches where lead_id = $1 order by occurred_at, event_id limit 1) f on true
+            left join lateral (select event_id, occurred_at, channel, ga4_channel, source_detail, method from touches where lead_id = $1 order by occurred_at desc, event_id desc limit 1) t on true
+            left join lateral (select t.event_id, t.occurred_at, t.channel, t.ga4_channel, t.source_detail, t.method from touches t where t.lead_id = $1 and {LeadCreation.CreatesLeadSql}
                                order by t.occurred_at, t.event_id limit 1) c on true
             where l.lead_id = $1
             """, cancellationToken, survivor);

@@ -4,10 +4,13 @@ using Npgsql;
 
 namespace Ingest.Storage.Leads;
 
-/// <summary>A touch as the read API shows it.</summary>
+/// <summary>
+/// A touch as the read API shows it; <c>source_detail</c> is the drill-down beneath its channel (null for direct touches,
+/// and for touches stored before it existed) and <c>method</c> how it entered (docs/governance.md).
+/// </summary>
 public sealed record TouchSummary(
     string EventId, string Kind, DateTimeOffset OccurredAt, string Channel, string Ga4Channel, string? Source, string? Medium, string? Campaign,
-    string? ClickId, string? ClickNetwork, string? LandingPage, string? Referrer, int ViolationCount);
+    string? ClickId, string? ClickNetwork, string? LandingPage, string? Referrer, int ViolationCount, string? SourceDetail, string? Method);
 
 /// <summary>One identity key of a lead.</summary>
 public sealed record LeadIdentity(string Kind, string Value);
@@ -106,13 +109,25 @@ public enum ReportTouch
     LeadCreated,
 }
 
-/// <summary>Leads per channel for one period.</summary>
+/// <summary>What the channel report counts leads by: the touch's channel (default), its source detail or its method.</summary>
+public enum ChannelGrouping
+{
+    Channel,
+    SourceDetail,
+    Method,
+}
+
+/// <summary>Leads per channel for one period; with another grouping, <c>channel</c> holds the group's value (<c>(none)</c> when unset).</summary>
 public sealed record ChannelCount(string Channel, long Leads, double Share);
 
-/// <summary>The monthly channel review: leads per channel, the unknown/other/direct share, the governance-violation rate.</summary>
+/// <summary>The monthly channel review: leads per channel (or source detail or method), the unknown/other/direct share, the governance-violation rate.</summary>
 public sealed record ChannelReport(
     DateTimeOffset From, DateTimeOffset To, string Touch, string Taxonomy, long Leads, IReadOnlyList<ChannelCount> Channels,
-    double UnattributedShare, double ViolationRate);
+    double UnattributedShare, double ViolationRate)
+{
+    /// <summary><c>channel</c>, <c>source_detail</c> or <c>method</c>: what the rows of <c>channels</c> count leads by.</summary>
+    public string GroupBy { get; init; } = "channel";
+}
 
 /// <summary>Read queries over the system of record (Dapper over the singleton data source).</summary>
 public sealed class LeadQueries(NpgsqlDataSource dataSource)
@@ -127,7 +142,7 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
     }
 
     private const string TouchColumns =
-        "t.event_id, t.kind, t.occurred_at, t.channel, t.ga4_channel, t.source, t.medium, t.campaign, t.click_id, t.click_network, t.landing_page, t.referrer, t.violation_count";
+        "t.event_id, t.kind, t.occurred_at, t.channel, t.ga4_channel, t.source, t.medium, t.campaign, t.click_id, t.click_network, t.landing_page, t.referrer, t.violation_count, t.source_detail, t.method";
 
     // Every statement resolves a merged id to its survivor itself, so the batch needs no second round trip.
     private const string Survivor = "(select coalesce(merged_into, lead_id) from leads where lead_id = @leadId)";
@@ -204,9 +219,10 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Leads (visitors are not counted) whose first, latest or lead-creation touch falls in [from, to), per channel of
-    /// the taxonomy.
+    /// the taxonomy, or per source detail or method of that touch.
     /// </summary>
-    public async Task<ChannelReport> ChannelReportAsync(DateTimeOffset from, DateTimeOffset to, ReportTouch touch, bool ga4, CancellationToken cancellationToken)
+    public async Task<ChannelReport> ChannelReportAsync(DateTimeOffset from, DateTimeOffset to, ReportTouch touch, bool ga4, CancellationToken cancellationToken,
+        ChannelGrouping groupBy = ChannelGrouping.Channel)
     {
         var (prefix, name) = touch switch
         {
@@ -215,12 +231,21 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
             _ => ("created", "lead_created"),
         };
         var channel = ga4 ? $"{prefix}_ga4_channel" : $"{prefix}_channel";
+        var group = groupBy switch
+        {
+            ChannelGrouping.SourceDetail => $"coalesce({prefix}_source_detail, '(none)')",
+            ChannelGrouping.Method => $"coalesce({prefix}_method, '(none)')",
+            _ => channel,
+        };
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = (await connection.QueryAsync<(string Channel, long Leads)>(new CommandDefinition($"""
-            select {channel}, count(*) from leads
+        // Per group and channel: the unattributed share is a share of channels whatever the grouping.
+        var cells = (await connection.QueryAsync<(string Group, string Channel, long Leads)>(new CommandDefinition($"""
+            select {group}, {channel}, count(*) from leads
             where merged_into is null and created_event_id is not null and {prefix}_occurred_at >= @from and {prefix}_occurred_at < @to
-            group by 1 order by 2 desc, 1
+            group by 1, 2
             """, new { from, to }, cancellationToken: cancellationToken))).ToList();
+        var rows = cells.GroupBy(static c => c.Group).Select(static g => (Channel: g.Key, Leads: g.Sum(static c => c.Leads)))
+            .OrderByDescending(static r => r.Leads).ThenBy(static r => r.Channel, StringComparer.Ordinal).ToList();
         var violationRate = await connection.QuerySingleAsync<double?>(new CommandDefinition(
             "select avg(case when violation_count > 0 then 1.0 else 0.0 end)::float8 from touches where occurred_at >= @from and occurred_at < @to",
             new { from, to }, cancellationToken: cancellationToken)) ?? 0;
@@ -228,8 +253,9 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
         var total = rows.Sum(static r => r.Leads);
         string[] unattributed = ga4 ? [Channels.Ga4.Direct, Channels.Ga4.Unassigned] : [Channels.B2b.Direct, Channels.B2b.Other];
         var channels = rows.Select(r => new ChannelCount(r.Channel, r.Leads, total == 0 ? 0 : Math.Round((double)r.Leads / total, 4))).ToList();
-        var unattributedShare = total == 0 ? 0 : Math.Round(rows.Where(r => unattributed.Contains(r.Channel)).Sum(static r => r.Leads) / (double)total, 4);
-        return new ChannelReport(from, to, name, ga4 ? "ga4" : "b2b", total, channels, unattributedShare, Math.Round(violationRate, 4));
+        var unattributedShare = total == 0 ? 0 : Math.Round(cells.Where(c => unattributed.Contains(c.Channel)).Sum(static c => c.Leads) / (double)total, 4);
+        var groupName = groupBy switch { ChannelGrouping.SourceDetail => "source_detail", ChannelGrouping.Method => "method", _ => "channel" };
+        return new ChannelReport(from, to, name, ga4 ? "ga4" : "b2b", total, channels, unattributedShare, Math.Round(violationRate, 4)) { GroupBy = groupName };
     }
 
     /// <summary>
@@ -273,9 +299,9 @@ public sealed class LeadQueries(NpgsqlDataSource dataSource)
 
     private sealed record TouchRow(
         string event_id, string kind, DateTime occurred_at, string channel, string ga4_channel, string? source, string? medium, string? campaign,
-        string? click_id, string? click_network, string? landing_page, string? referrer, int violation_count)
+        string? click_id, string? click_network, string? landing_page, string? referrer, int violation_count, string? source_detail, string? method)
     {
         public TouchSummary ToSummary() => new(event_id, kind, new DateTimeOffset(occurred_at, TimeSpan.Zero), channel, ga4_channel, source, medium,
-            campaign, click_id, click_network, landing_page, referrer, violation_count);
+            campaign, click_id, click_network, landing_page, referrer, violation_count, source_detail, method);
     }
 }

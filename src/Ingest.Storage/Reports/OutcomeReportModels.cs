@@ -11,6 +11,12 @@ public enum FunnelGrouping
 
     /// <summary>The lead's current sales owner (from its outcomes); leads without one are <c>(none)</c>.</summary>
     Owner,
+
+    /// <summary>The touch's source detail (search engine, network, referring domain, campaign …); <c>(none)</c> when unset.</summary>
+    SourceDetail,
+
+    /// <summary>How the touch entered (web_form, visit, api, call_tracking, ad_form, import, crm); <c>(none)</c> when unset.</summary>
+    Method,
 }
 
 /// <summary>What speed-to-lead groups leads by: the lead-creation touch's channel or kind, or the lead's owner.</summary>

@@ -64,6 +64,8 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource, CostQueries cost
             FunnelGrouping.Source => "t.source",
             FunnelGrouping.Medium => "t.medium",
             FunnelGrouping.Campaign => "t.campaign",
+            FunnelGrouping.SourceDetail => "t.source_detail",
+            FunnelGrouping.Method => "t.method",
             _ => ga4 ? "t.ga4_channel" : "t.channel", // owner: grouped below, from the outcomes
         };
         var (leads, deals) = await ReadAsync(from, to, touch, column, ga4, withDeals: true, cancellationToken);
@@ -158,7 +160,7 @@ public sealed class OutcomeReports(NpgsqlDataSource dataSource, CostQueries cost
         var groupName = groupBy switch
         {
             FunnelGrouping.Channel => "channel", FunnelGrouping.Ga4Channel => "ga4_channel", FunnelGrouping.Source => "source", FunnelGrouping.Medium => "medium",
-            FunnelGrouping.Campaign => "campaign", _ => "owner",
+            FunnelGrouping.Campaign => "campaign", FunnelGrouping.SourceDetail => "source_detail", FunnelGrouping.Method => "method", _ => "owner",
         };
         return new FunnelReport(from, to, touchName, groupName, ga4 ? "ga4" : "b2b", currency.Currency, interval, groups, totals, periods, unconverted,
             CoverageOf(leads, ga4, currency.Coverage), spend.Unconverted);

@@ -1,3 +1,4 @@
+using Ingest.Core.Governance;
 using Ingest.Core.Touches;
 using Npgsql;
 using NpgsqlTypes;
@@ -12,7 +13,7 @@ public static class TouchRows
 {
     /// <summary>The columns <see cref="WriteAsync"/> fills, in order.</summary>
     public const string Columns =
-        "event_id, lead_id, kind, door, occurred_at, received_at, channel, ga4_channel, source, medium, campaign, term, content, click_id, click_network, landing_page, referrer, referrer_class, violation_count, record";
+        "event_id, lead_id, kind, door, occurred_at, received_at, channel, ga4_channel, source, medium, campaign, term, content, click_id, click_network, landing_page, referrer, referrer_class, violation_count, record, source_detail, method";
 
     /// <summary>Starts a binary COPY of touch rows into <paramref name="table"/>.</summary>
     public static Task<NpgsqlBinaryImporter> BeginImportAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken) =>
@@ -43,7 +44,12 @@ public static class TouchRows
         await WriteNullableAsync(import, a.ReferrerClass, cancellationToken);
         await import.WriteAsync(a.Violations.Count, NpgsqlDbType.Integer, cancellationToken);
         await import.WriteAsync(recordJson, NpgsqlDbType.Jsonb, cancellationToken);
+        await WriteNullableAsync(import, a.SourceDetail, cancellationToken);
+        await WriteNullableAsync(import, MethodOf(record), cancellationToken);
     }
+
+    /// <summary>The touch's method; a record from a collector older than the method field gets it from its door and kind, as the collector would.</summary>
+    public static string? MethodOf(TouchRecord record) => record.Method ?? TouchMethods.Of(record.Door, KindText(record.Kind));
 
     /// <summary>The stored spelling of a touch kind.</summary>
     public static string KindText(TouchKind kind) => kind switch
