@@ -232,7 +232,7 @@ public sealed record GovernanceRules
         }
 
         var eventCodes = new Dictionary<string, EventCodeRule>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (code, rule) in d.EventCodes)
+        foreach (var (code, rule) in d.EventCodes ?? [])
         {
             var at = eventCodeLines?.GetValueOrDefault(code) is > 0 and var line ? $" line {line}" : "";
             void RequireCode(bool ok, string key, string message)

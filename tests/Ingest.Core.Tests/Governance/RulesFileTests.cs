@@ -87,6 +87,9 @@ public sealed class RulesFileTests : IDisposable
         const string Yaml = "version: '1'\nevent_codes:\n  SAASTR26: { channel: events, campaign: saastr_2026 }\n  MEETUP: { channel: eventz }\n";
         var ex = Assert.Throws<GovernanceRulesException>(() => GovernanceRules.Parse(Yaml, "rules.yaml"));
         Assert.Contains("rules.yaml line 4: event_codes.MEETUP.channel: 'eventz' is not a channel", ex.Message, StringComparison.Ordinal);
+
+        // An empty event_codes key is no event codes, not a failure.
+        Assert.Null(GovernanceRules.Parse("version: '1'\nevent_codes:\n", "rules.yaml").EventCode("SAASTR26"));
     }
 
     [Fact]
