@@ -129,7 +129,7 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
             return new TouchBuildResult(null, errors);
         }
 
-        var attribution = governance.Evaluate(GovernanceInputOf(payload, kind == TouchKind.Call, clickIds));
+        var attribution = governance.Evaluate(GovernanceInputOf(payload, ClassifiesOffline(kind!.Value), clickIds));
 
         var record = new TouchRecord
         {
@@ -184,6 +184,33 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
             IsOffline = isOffline,
         };
     }
+
+    /// <summary>
+    /// What governance reads from a stored touch: the payload it was built from, as far as governance saw it (the raw UTM
+    /// values, explicit or from the page URL, stand in for the explicit fields and give the same raw values). Evaluating
+    /// it under other rules is reclassification; under the same rules it gives the stored result again.
+    /// </summary>
+    public static GovernanceInput GovernanceInputOf(TouchRecord record)
+    {
+        var raw = record.Attribution.Raw;
+        var payload = new TouchPayload
+        {
+            PageUrl = record.PageUrl,
+            Referrer = record.Referrer,
+            UtmSource = raw.Source,
+            UtmMedium = raw.Medium,
+            UtmCampaign = raw.Campaign,
+            UtmTerm = raw.Term,
+            UtmContent = raw.Content,
+            UtmId = raw.Id,
+            SelfReportedSource = record.SelfReportedSource,
+            Properties = record.Properties,
+        };
+        return GovernanceInputOf(payload, ClassifiesOffline(record.Kind), record.ClickIds);
+    }
+
+    /// <summary>Kinds governance classifies as offline when they carry no digital signal.</summary>
+    private static bool ClassifiesOffline(TouchKind kind) => kind == TouchKind.Call;
 
     /// <summary>The Kafka message key: the strongest identity, else the click id, else the event id.</summary>
     public static string PartitionKey(TouchRecord record) =>
