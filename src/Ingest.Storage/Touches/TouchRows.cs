@@ -12,7 +12,7 @@ public static class TouchRows
 {
     /// <summary>The columns <see cref="WriteAsync"/> fills, in order.</summary>
     public const string Columns =
-        "event_id, lead_id, kind, door, occurred_at, received_at, channel, ga4_channel, source, medium, campaign, term, content, click_id, click_network, landing_page, referrer, referrer_class, violation_count, record";
+        "event_id, lead_id, kind, door, occurred_at, received_at, channel, ga4_channel, source, medium, campaign, term, content, click_id, click_network, landing_page, referrer, referrer_class, violation_count, record, rules_version";
 
     /// <summary>Starts a binary COPY of touch rows into <paramref name="table"/>.</summary>
     public static Task<NpgsqlBinaryImporter> BeginImportAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken) =>
@@ -43,6 +43,7 @@ public static class TouchRows
         await WriteNullableAsync(import, a.ReferrerClass, cancellationToken);
         await import.WriteAsync(a.Violations.Count, NpgsqlDbType.Integer, cancellationToken);
         await import.WriteAsync(recordJson, NpgsqlDbType.Jsonb, cancellationToken);
+        await WriteNullableAsync(import, a.RulesVersion, cancellationToken);
     }
 
     /// <summary>The stored spelling of a touch kind.</summary>
