@@ -73,11 +73,12 @@ public static class OpenApiDocumentSetup
              "left_out":[{"event_id":"ap-4","kind":"visit","occurred_at":"2026-03-05T10:00:00+00:00","reason":"after_conversion"},
                {"event_id":"ap-5","kind":"visit","occurred_at":"2026-03-22T10:00:00+00:00","reason":"after_conversion"}]}
             """,
-        // ReclassifyTests' fixture: chatgpt.com moves from referral to ai_search when the rules learn it.
+        // ReclassifyTests' fixture applied: the shipped rules know chatgpt.com and chat.openai.com as AI assistants, the rules the touches were stored under did not.
         [typeof(Ingest.Storage.Governance.ReclassifyReport)] = """
-            {"rules_version":"2026-11-23+5d41402abc4b","dry_run":true,"touches_scanned":6,"touches_changed":3,"touches_stamped":3,"touches_skipped":0,
-             "leads_first_changed":2,"leads_latest_changed":1,"leads_created_changed":1,
-             "channels":[{"channel":"ai_search","before":0,"after":3},{"channel":"direct","before":1,"after":1},{"channel":"paid_search","before":2,"after":2},{"channel":"referral","before":3,"after":0}]}
+            {"rules_version":"2026-11-23+5610ef324926","dry_run":false,"touches_scanned":6,"touches_changed":3,"touches_stamped":3,"touches_skipped":0,
+             "leads_first_changed":2,"leads_latest_changed":2,"leads_created_changed":1,
+             "channels":[{"channel":"ai_search","before":0,"after":3},{"channel":"direct","before":1,"after":1},{"channel":"paid_search","before":2,"after":2},{"channel":"referral","before":3,"after":0}],
+             "batches":1}
             """,
         [typeof(Ingest.Core.Outcomes.OutcomePayload)] = """
             {"type":"deal","occurred_at":"2026-11-23T10:15:00Z","source_system":"hubspot","email":"ada@example.com","owner":"rep-7",
