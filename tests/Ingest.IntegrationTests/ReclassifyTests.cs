@@ -43,7 +43,7 @@ public sealed class ReclassifyHost : PipelineHost
 [Collection(ProcessWideMetricsCollection.Name)]
 public sealed class ReclassifyTests(ReclassifyHost host) : IClassFixture<ReclassifyHost>
 {
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+    internal static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     // Four people, six touches. Under rules A, ChatGPT is an ordinary referrer; under rules B it is an AI assistant.
     //   r-1 L1 form  11-01  referrer chatgpt.com                      A referral → B ai_search   L1's first and lead-creation touch
@@ -183,20 +183,21 @@ public sealed class ReclassifyTests(ReclassifyHost host) : IClassFixture<Reclass
         Assert.Equal(3, answer.GetProperty("touches_changed").GetInt32());
         Assert.Equal(3, answer.GetProperty("touches_stamped").GetInt32());
         Assert.Equal(0, answer.GetProperty("touches_skipped").GetInt32());
+        Assert.Equal(0, answer.GetProperty("leads_skipped").GetInt32());
         Assert.Equal(2, answer.GetProperty("leads_first_changed").GetInt32());
         Assert.Equal(2, answer.GetProperty("leads_latest_changed").GetInt32());
         Assert.Equal(1, answer.GetProperty("leads_created_changed").GetInt32());
         Assert.Equal([("ai_search", 0, 3), ("direct", 1, 1), ("paid_search", 2, 2), ("referral", 3, 0)], Channels(answer));
     }
 
-    private static List<(string, int, int)> Channels(JsonElement answer) =>
+    internal static List<(string, int, int)> Channels(JsonElement answer) =>
         [.. answer.GetProperty("channels").EnumerateArray().Select(static c => (c.GetProperty("channel").GetString()!, c.GetProperty("before").GetInt32(), c.GetProperty("after").GetInt32()))];
 
     // Everything but what tells a dry run from an apply.
     private static string Figures(JsonElement answer) =>
         JsonSerializer.Serialize(answer.EnumerateObject().Where(static p => p.Name is not ("dry_run" or "batches")).ToDictionary(static p => p.Name, static p => p.Value));
 
-    private static async Task<JsonElement> ReclassifyAsync(HttpClient client, string query)
+    internal static async Task<JsonElement> ReclassifyAsync(HttpClient client, string query)
     {
         var response = await client.PostAsync($"/v1/governance/reclassify?{query}", null);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -266,5 +267,94 @@ public sealed class ReclassifyTests(ReclassifyHost host) : IClassFixture<Reclass
         }
 
         Assert.Fail("the worker did not store the fixture's touches in time");
+    }
+}
+
+/// <summary>Apply never waits for rows others hold: it skips them, says so, and a later call finishes the job.</summary>
+[Collection(ProcessWideMetricsCollection.Name)]
+public sealed class ReclassifyLockTests(ReclassifyHost host) : IClassFixture<ReclassifyHost>
+{
+    [Fact]
+    public async Task Reclassify_RowsHeldByOtherTransactions_AreSkippedWithoutWaiting_AndALaterCallFinishes()
+    {
+        using var writer = host.CreateClient(CollectorHost.WriteKey);
+        using var server = host.CreateClient(CollectorHost.ServerKey);
+        foreach (var touch in new[]
+                 {
+                     """{"event_id":"k-1","kind":"form","email":"k1@example.com","occurred_at":"2026-11-01T09:00:00Z","page_url":"https://acme.com/","referrer":"https://chatgpt.com/"}""",
+                     """{"event_id":"k-2","kind":"form","email":"k1@example.com","occurred_at":"2026-11-02T09:00:00Z","page_url":"https://acme.com/?utm_source=google&utm_medium=cpc"}""",
+                 })
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await writer.PostAsync("/v1/touches", ReclassifyTests.Json(touch))).StatusCode);
+        }
+
+        for (var i = 0; i < 200 && await ScalarAsync("select count(*)::text from leads where latest_event_id = 'k-2'") != "1"; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        var provider = host.Services.GetRequiredService<GovernanceRulesProvider>();
+        var versionA = provider.Current.VersionStamp;
+        await File.WriteAllTextAsync(host.RulesPath, ReclassifyHost.RulesB);
+        provider.Reload();
+
+        // A merge (here: a plain transaction) holds k-1: apply writes k-2's stamp, leaves k-1 and answers at once.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using (var holder = await HoldAsync("select 1 from touches where event_id = 'k-1' for update"))
+        {
+            var first = await ReclassifyTests.ReclassifyAsync(server, "dry_run=false");
+            Assert.Equal([2, 1, 1, 1], Counts(first, "touches_scanned", "touches_changed", "touches_stamped", "touches_skipped"));
+        }
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"apply waited {clock.Elapsed} for a locked row");
+        Assert.Equal("referral|" + versionA, await ScalarAsync("select channel || '|' || rules_version from touches where event_id = 'k-1'"));
+
+        // The worker (here: a plain transaction) holds the lead: k-1 is rewritten, the lead's copies wait for the next call.
+        await using (var holder = await HoldAsync("select 1 from leads where first_event_id = 'k-1' for update"))
+        {
+            var second = await ReclassifyTests.ReclassifyAsync(server, "dry_run=false");
+            Assert.Equal([1, 0, 1, 1], Counts(second, "touches_changed", "touches_skipped", "leads_first_changed", "leads_skipped"));
+        }
+
+        Assert.Equal("ai_search", await ScalarAsync("select channel from touches where event_id = 'k-1'"));
+        Assert.Equal("referral|referral", await ScalarAsync("select first_channel || '|' || created_channel from leads where first_event_id = 'k-1'"));
+
+        var third = await ReclassifyTests.ReclassifyAsync(server, "dry_run=false");
+        Assert.Equal([0, 0, 1, 1, 0], Counts(third, "touches_changed", "touches_stamped", "leads_first_changed", "leads_created_changed", "leads_skipped"));
+        Assert.Equal("ai_search|ai_search", await ScalarAsync("select first_channel || '|' || created_channel from leads where first_event_id = 'k-1'"));
+
+        var fourth = await ReclassifyTests.ReclassifyAsync(server, "dry_run=false");
+        Assert.Equal([0, 0, 0, 0, 0], Counts(fourth, "touches_changed", "touches_stamped", "touches_skipped", "leads_first_changed", "leads_skipped"));
+    }
+
+    private static int[] Counts(JsonElement answer, params string[] names) => [.. names.Select(n => answer.GetProperty(n).GetInt32())];
+
+    private async Task<string?> ScalarAsync(string sql)
+    {
+        await using var command = host.Database.DataSource.CreateCommand(sql);
+        return (string?)await command.ExecuteScalarAsync();
+    }
+
+    /// <summary>A transaction holding the rows <paramref name="lockSql"/> locks until disposed (rolled back).</summary>
+    private async Task<IAsyncDisposable> HoldAsync(string lockSql)
+    {
+        var connection = await host.Database.DataSource.OpenConnectionAsync();
+        var tx = await connection.BeginTransactionAsync();
+        await using (var command = new NpgsqlCommand(lockSql, connection, tx))
+        {
+            Assert.NotNull(await command.ExecuteScalarAsync());
+        }
+
+        return new Held(connection, tx);
+    }
+
+    private sealed class Held(NpgsqlConnection connection, NpgsqlTransaction tx) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await tx.RollbackAsync();
+            await tx.DisposeAsync();
+            await connection.DisposeAsync();
+        }
     }
 }

@@ -44,8 +44,8 @@ public static partial class GovernanceApi
             .WithSummary("Recompute the stored touches' governed values and channels under the rules in force: the difference, or the rewrite")
             .WithDescription("Each stored touch's raw values (its record) go through the governance engine again, exactly as at the door. dry_run=true (default; read or server key) answers the difference and changes nothing: "
                 + "touches whose governed values change, touches that only get the rules_version stamped, leads whose first, latest or lead-creation channel changes, and the scanned touches per channel before and after. "
-                + "dry_run=false (server key only; a read key gets 403) rewrites them in batches of 1,000 by event id, each its own short transaction (rows locked with skip locked, so ingestion never waits on more than one batch), "
-                + "stamps rules_version on every touch it governed, then updates the affected leads' channel copies; it answers the same figures and batches. "
+                + "dry_run=false (server key only; a read key gets 403) rewrites them in batches of 1,000 by event id, each one short statement (rows locked with skip locked: ingestion never waits on more than one, rows others hold are retried, then counted as skipped), "
+                + "stamps rules_version on every touch it governed, then updates the channel copies of the leads whose copies differ; it answers the same figures and batches. "
                 + "from/to (RFC 3339) bound the touches' occurred_at. One call scans at most limit touches (default and most 50,000) in event id order; when more remain, next is the event id to pass as after.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         return app;

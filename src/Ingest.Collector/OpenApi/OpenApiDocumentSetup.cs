@@ -76,7 +76,7 @@ public static class OpenApiDocumentSetup
         // ReclassifyTests' fixture applied: the shipped rules know chatgpt.com and chat.openai.com as AI assistants, the rules the touches were stored under did not.
         [typeof(Ingest.Storage.Governance.ReclassifyReport)] = """
             {"rules_version":"2026-11-23+5610ef324926","dry_run":false,"touches_scanned":6,"touches_changed":3,"touches_stamped":3,"touches_skipped":0,
-             "leads_first_changed":2,"leads_latest_changed":2,"leads_created_changed":1,
+             "leads_first_changed":2,"leads_latest_changed":2,"leads_created_changed":1,"leads_skipped":0,
              "channels":[{"channel":"ai_search","before":0,"after":3},{"channel":"direct","before":1,"after":1},{"channel":"paid_search","before":2,"after":2},{"channel":"referral","before":3,"after":0}],
              "batches":1}
             """,

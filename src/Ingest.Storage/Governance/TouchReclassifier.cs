@@ -39,6 +39,9 @@ public sealed class ReclassifyReport
     public required long LeadsLatestChanged { get; init; }
     public required long LeadsCreatedChanged { get; init; }
 
+    /// <summary>Leads apply could not lock after retrying (the worker held them); a later call over their touches finds them again.</summary>
+    public required long LeadsSkipped { get; init; }
+
     /// <summary>Scanned touches per channel (configured taxonomy) before and after, by channel name.</summary>
     public required IReadOnlyList<ReclassifiedChannel> Channels { get; init; }
 
@@ -51,9 +54,10 @@ public sealed class ReclassifyReport
 
 /// <summary>
 /// Recomputes stored touches' governed values from their raw values (the record) with the governance engine itself,
-/// and answers or applies the difference. Touches are read in keyset pages by event id; applying locks each page's rows
-/// with <c>for update skip locked</c> in a short transaction of its own, then brings the affected leads' copies of their
-/// first, latest and lead-creation touch up to date in another, so the worker never waits for more than one page.
+/// and answers or applies the difference; dry run and apply read and compute alike. Touches are read in keyset pages by
+/// event id; applying rewrites a page's changed rows in one statement that locks them with <c>for update skip locked</c>,
+/// then brings the leads' copies of their first, latest and lead-creation touch up to date in another, locked the same
+/// way, so the worker never waits for more than one statement and a reclassification never waits for the worker.
 /// </summary>
 public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogger<TouchReclassifier> logger)
 {
@@ -98,7 +102,8 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
             record = jsonb_set(t.record, '{attribution}', u.attribution::jsonb), rules_version = $1
         from unnest($2::text[], $3::text[], {{string.Join(", ", Columns.Select(static (_, i) => $"${i + 4}::text[]"))}})
             as u(event_id, attribution, {{string.Join(", ", Columns.Select(static c => c.Name))}})
-        where t.event_id = u.event_id
+        where t.event_id = u.event_id and t.event_id in (select event_id from touches where event_id = any($2) for update skip locked)
+        returning t.event_id
         """;
 
     private static readonly string SelectLeads =
@@ -124,23 +129,26 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
         var batches = 0;
         var exhausted = false;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        while (tally.Seen < scope.Limit)
+        while (tally.Scanned < scope.Limit)
         {
-            var size = (int)Math.Min(BatchSize, scope.Limit - tally.Seen);
+            var size = (int)Math.Min(BatchSize, scope.Limit - tally.Scanned);
             var ids = await PageAsync(connection, scope, cursor, size, cancellationToken);
             if (ids.Length > 0)
             {
                 cursor = ids[^1];
                 batches++;
-                var governed = apply
-                    ? await ApplyPageAsync(connection, ids, engine, rules.VersionStamp, tally, cancellationToken)
-                    : await ReadAsync(connection, null, ids, engine, rules.VersionStamp, cancellationToken);
+                var governed = await ReadAsync(connection, ids, engine, rules.VersionStamp, cancellationToken);
                 tally.Add(governed);
+                if (apply)
+                {
+                    tally.TouchesSkipped += await WriteTouchesAsync(connection, governed.Where(static g => g.Changed || g.Stamp).ToList(), rules.VersionStamp, cancellationToken);
+                }
+
                 var leads = await LeadChangesAsync(connection, governed, cancellationToken);
                 tally.Add(leads);
                 if (apply)
                 {
-                    await UpdateLeadsAsync(connection, leads.Select(static l => l.LeadId).ToArray(), cancellationToken);
+                    tally.LeadsSkipped += await UpdateLeadsAsync(connection, leads.Select(static l => l.LeadId).ToArray(), cancellationToken);
                 }
             }
 
@@ -153,9 +161,9 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
 
         var report = tally.Report(rules.VersionStamp, dryRun: !apply, apply ? batches : null, exhausted ? null : cursor);
         LogReclassified(logger, apply, report.TouchesScanned, report.TouchesChanged, report.TouchesStamped, rules.VersionStamp);
-        if (report.TouchesSkipped > 0)
+        if (report.TouchesSkipped > 0 || report.LeadsSkipped > 0)
         {
-            LogSkipped(logger, report.TouchesSkipped);
+            LogSkipped(logger, report.TouchesSkipped, report.LeadsSkipped);
         }
 
         return report;
@@ -199,37 +207,14 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
         return [.. ids];
     }
 
-    /// <summary>Locks the page's rows, recomputes and rewrites them in one short transaction; rows another transaction holds are retried, then counted as skipped.</summary>
-    private static async Task<List<GovernedTouch>> ApplyPageAsync(NpgsqlConnection connection, string[] ids, GovernanceEngine engine, string version, Tally tally,
+    /// <summary>
+    /// The rows of <paramref name="ids"/>, each governed again. Read without locks: a touch's record never changes once
+    /// stored (a merge changes only its lead), so what is computed here stays true until it is written.
+    /// </summary>
+    private static async Task<List<GovernedTouch>> ReadAsync(NpgsqlConnection connection, string[] ids, GovernanceEngine engine, string version,
         CancellationToken cancellationToken)
     {
-        var all = new List<GovernedTouch>(ids.Length);
-        var pending = ids;
-        for (var attempt = 0; pending.Length > 0 && attempt < LockAttempts; attempt++)
-        {
-            if (attempt > 0)
-            {
-                await Task.Delay(LockRetryDelay * attempt, cancellationToken);
-            }
-
-            await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-            var governed = await ReadAsync(connection, tx, pending, engine, version, cancellationToken);
-            await WriteTouchesAsync(connection, tx, governed.Where(static g => g.Changed || g.Stamp).ToList(), version, cancellationToken);
-            await tx.CommitAsync(cancellationToken);
-            all.AddRange(governed);
-            var locked = governed.Select(static g => g.EventId).ToHashSet(StringComparer.Ordinal);
-            pending = [.. pending.Where(id => !locked.Contains(id))];
-        }
-
-        tally.Skipped += pending.Length;
-        return all;
-    }
-
-    /// <summary>The rows of <paramref name="ids"/> (locked when in a transaction: <c>for update skip locked</c>), each governed again.</summary>
-    private static async Task<List<GovernedTouch>> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string[] ids, GovernanceEngine engine, string version,
-        CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(tx is null ? SelectTouches : SelectTouches + " for update skip locked", connection, tx);
+        await using var command = new NpgsqlCommand(SelectTouches, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = ids });
         var governed = new List<GovernedTouch>(ids.Length);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -258,34 +243,56 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
         var attribution = JsonSerializer.Serialize(after, IngestJsonContext.Default.GovernanceResult);
         var changed = !values.SequenceEqual(stored, StringComparer.Ordinal)
             || attribution != JsonSerializer.Serialize(before, IngestJsonContext.Default.GovernanceResult);
-        var copiesChanged = Columns.Where((c, i) => c.CopiedToLeads && values[i] != stored[i]).Any();
-        return new GovernedTouch(eventId, leadId, stored, values, attribution, changed, !changed && storedVersion != version, copiesChanged);
+        return new GovernedTouch(eventId, leadId, stored, values, attribution, changed, !changed && storedVersion != version);
     }
 
-    private static async Task WriteTouchesAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<GovernedTouch> rows, string version, CancellationToken cancellationToken)
+    /// <summary>
+    /// Rewrites <paramref name="rows"/> in one statement (its own short transaction) that locks them with
+    /// <c>for update skip locked</c>: a row another transaction holds (a merge) is left alone and retried a few times;
+    /// returns how many stayed locked.
+    /// </summary>
+    private static async Task<int> WriteTouchesAsync(NpgsqlConnection connection, List<GovernedTouch> rows, string version, CancellationToken cancellationToken)
     {
-        if (rows.Count == 0)
+        for (var attempt = 0; rows.Count > 0 && attempt < LockAttempts; attempt++)
         {
-            return;
+            if (attempt > 0)
+            {
+                await Task.Delay(LockRetryDelay * attempt, cancellationToken);
+            }
+
+            await using var command = new NpgsqlCommand(UpdateTouches, connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = version });
+            command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(static r => r.EventId).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(static r => r.Attribution).ToArray() });
+            for (var i = 0; i < Columns.Length; i++)
+            {
+                var column = i;
+                command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = rows.Select(r => r.Values[column]).ToArray() });
+            }
+
+            var written = new HashSet<string>(StringComparer.Ordinal);
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    written.Add(reader.GetString(0));
+                }
+            }
+
+            rows = rows.Where(r => !written.Contains(r.EventId)).ToList();
         }
 
-        await using var command = new NpgsqlCommand(UpdateTouches, connection, tx);
-        command.Parameters.Add(new NpgsqlParameter { Value = version });
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(static r => r.EventId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(static r => r.Attribution).ToArray() });
-        for (var i = 0; i < Columns.Length; i++)
-        {
-            var column = i;
-            command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = rows.Select(r => r.Values[column]).ToArray() });
-        }
-
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return rows.Count;
     }
 
-    /// <summary>The leads whose copy of a first, latest or lead-creation touch in this page changes, read beside their copies.</summary>
+    /// <summary>
+    /// The leads whose copy of a first, latest or lead-creation touch in this page differs from that touch's values under
+    /// these rules. Every touch's lead is read, not only the changed touches' ones, so a copy an earlier apply could not
+    /// lock is found again.
+    /// </summary>
     private static async Task<List<LeadChange>> LeadChangesAsync(NpgsqlConnection connection, List<GovernedTouch> governed, CancellationToken cancellationToken)
     {
-        var byEvent = governed.Where(static g => g.CopiesChanged).ToDictionary(static g => g.EventId, StringComparer.Ordinal);
+        var byEvent = governed.ToDictionary(static g => g.EventId, StringComparer.Ordinal);
         if (byEvent.Count == 0)
         {
             return [];
@@ -323,15 +330,18 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
     private static string?[] CopiedValues(GovernedTouch touch) =>
         [.. Columns.Select((c, i) => (c, i)).Where(static x => x.c.CopiedToLeads).Select(x => touch.Values[x.i])];
 
-    /// <summary>Copies the touches' new values into their leads, each lead locked with <c>skip locked</c> and retried while the worker holds it.</summary>
-    private async Task UpdateLeadsAsync(NpgsqlConnection connection, Guid[] leads, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies the touches' values into their leads, each lead locked with <c>skip locked</c> and retried a few times while
+    /// the worker holds it; returns how many stayed locked (a later call over their touches finds them again).
+    /// </summary>
+    private static async Task<int> UpdateLeadsAsync(NpgsqlConnection connection, Guid[] leads, CancellationToken cancellationToken)
     {
         var pending = leads;
-        for (var attempt = 0; pending.Length > 0 && attempt < LockAttempts * 4; attempt++)
+        for (var attempt = 0; pending.Length > 0 && attempt < LockAttempts; attempt++)
         {
             if (attempt > 0)
             {
-                await Task.Delay(LockRetryDelay * Math.Min(attempt, LockAttempts), cancellationToken);
+                await Task.Delay(LockRetryDelay * attempt, cancellationToken);
             }
 
             await using var command = new NpgsqlCommand(UpdateLeads, connection);
@@ -348,28 +358,21 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
             pending = [.. pending.Where(l => !done.Contains(l))];
         }
 
-        if (pending.Length > 0)
-        {
-            LogLeadsLocked(logger, pending.Length);
-        }
+        return pending.Length;
     }
 
     [LoggerMessage(EventId = 4701, EventName = "TouchesReclassified", Level = LogLevel.Information,
         Message = "Reclassification (apply {Apply}) scanned {Scanned} touches: {Changed} changed, {Stamped} stamped, under rules {RulesVersion}")]
     private static partial void LogReclassified(ILogger logger, bool apply, long scanned, long changed, long stamped, string rulesVersion);
 
-    [LoggerMessage(EventId = 4702, EventName = "ReclassifyTouchesLocked", Level = LogLevel.Warning,
-        Message = "Reclassification skipped {Count} touches another transaction held; a later call finds them by their rules_version")]
-    private static partial void LogSkipped(ILogger logger, long count);
-
-    [LoggerMessage(EventId = 4703, EventName = "ReclassifyLeadsLocked", Level = LogLevel.Warning,
-        Message = "Reclassification could not lock {Count} leads to update their channel copies; the next call over their touches updates them")]
-    private static partial void LogLeadsLocked(ILogger logger, int count);
+    [LoggerMessage(EventId = 4702, EventName = "ReclassifyRowsLocked", Level = LogLevel.Warning,
+        Message = "Reclassification left {Touches} touches and {Leads} leads that other transactions held; a later call over them finds them again")]
+    private static partial void LogSkipped(ILogger logger, long touches, long leads);
 
     /// <summary>A governed column: its name in <c>touches</c> (and, when copied, in <c>leads</c> after the copy's prefix), its SQL type, its value in a result.</summary>
     private sealed record GovernedColumn(string Name, string SqlType, Func<GovernanceResult, string?> Value, bool CopiedToLeads = false);
 
-    private sealed record GovernedTouch(string EventId, Guid LeadId, string?[] Stored, string?[] Values, string Attribution, bool Changed, bool Stamp, bool CopiesChanged)
+    private sealed record GovernedTouch(string EventId, Guid LeadId, string?[] Stored, string?[] Values, string Attribution, bool Changed, bool Stamp)
     {
         public string? StoredChannel => Stored[ChannelColumn];
         public string? Channel => Values[ChannelColumn];
@@ -387,10 +390,8 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
         private long _created;
 
         public long Scanned { get; private set; }
-        public long Skipped { get; set; }
-
-        /// <summary>Touches this call has taken from the scan, governed or skipped.</summary>
-        public long Seen => Scanned + Skipped;
+        public long TouchesSkipped { get; set; }
+        public long LeadsSkipped { get; set; }
 
         public void Add(List<GovernedTouch> governed)
         {
@@ -418,10 +419,11 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
         {
             RulesVersion = version,
             DryRun = dryRun,
-            TouchesScanned = Seen,
+            TouchesScanned = Scanned,
             TouchesChanged = _changed,
             TouchesStamped = _stamped,
-            TouchesSkipped = Skipped,
+            TouchesSkipped = TouchesSkipped,
+            LeadsSkipped = LeadsSkipped,
             LeadsFirstChanged = _first,
             LeadsLatestChanged = _latest,
             LeadsCreatedChanged = _created,
