@@ -166,7 +166,7 @@ public sealed class ReclassifyTests(ReclassifyHost host) : IClassFixture<Reclass
         foreach (var (query, field) in new[]
                  {
                      ("dry_run=maybe", "dry_run"), ("limit=0", "limit"), ("limit=50001", "limit"), ("from=yesterday", "from"),
-                     ("from=2026-11-05T00:00:00Z&to=2026-11-01T00:00:00Z", "to"),
+                     ("from=2026-11-05T00:00:00Z&to=2026-11-01T00:00:00Z", "to"), ("after=a%00b", "after"),
                  })
         {
             var bad = await reader.PostAsync($"/v1/governance/reclassify?{query}", null);

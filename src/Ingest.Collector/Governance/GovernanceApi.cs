@@ -118,9 +118,10 @@ public static partial class GovernanceApi
             return ReportQuery.Bad("to", "to must be after from.");
         }
 
-        if (after is { Length: 0 or > TouchRecord.MaxEventIdLength })
+        // Postgres refuses a NUL in a text parameter: an event id is printable, without spaces, as the door checks it.
+        if (after is not null && (after.Length is 0 or > TouchRecord.MaxEventIdLength || after.AsSpan().ContainsAnyInRange('\0', ' ')))
         {
-            return ReportQuery.Bad("after", $"after must be the next of a previous answer (an event id of 1-{TouchRecord.MaxEventIdLength} characters).");
+            return ReportQuery.Bad("after", $"after must be the next of a previous answer (an event id: 1-{TouchRecord.MaxEventIdLength} printable characters without spaces).");
         }
 
         var most = TouchReclassifier.MaxTouchesPerCall;
