@@ -95,7 +95,7 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
     private static readonly GovernedColumn[] CopiedColumns = [.. Columns.Where(static c => c.CopiedToLeads)];
 
     private static readonly string SelectTouches =
-        $"select event_id, lead_id, rules_version, record::text, {string.Join(", ", Columns.Select(static c => c.Name + "::text"))} from touches where event_id = any($1)";
+        $"select event_id, lead_id, rules_version, record::text, {string.Join(", ", Columns.Select(static c => c.Name + "::text"))} from touches where true";
 
     private static readonly string UpdateTouches = $$"""
         update touches t set {{string.Join(", ", Columns.Select(static c => $"{c.Name} = u.{c.Name}::{c.SqlType}"))}},
@@ -132,12 +132,11 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
         while (tally.Scanned < scope.Limit)
         {
             var size = (int)Math.Min(BatchSize, scope.Limit - tally.Scanned);
-            var ids = await PageAsync(connection, scope, cursor, size, cancellationToken);
-            if (ids.Length > 0)
+            var governed = await PageAsync(connection, scope, cursor, size, engine, rules.VersionStamp, cancellationToken);
+            if (governed.Count > 0)
             {
-                cursor = ids[^1];
+                cursor = governed[^1].EventId;
                 batches++;
-                var governed = await ReadAsync(connection, ids, engine, rules.VersionStamp, cancellationToken);
                 tally.Add(governed);
                 if (apply)
                 {
@@ -152,7 +151,7 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
                 }
             }
 
-            if (ids.Length < size)
+            if (governed.Count < size)
             {
                 exhausted = true;
                 break;
@@ -169,10 +168,16 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
         return report;
     }
 
-    private static async Task<string[]> PageAsync(NpgsqlConnection connection, ReclassifyScope scope, string? after, int size, CancellationToken cancellationToken)
+    /// <summary>
+    /// The next page of touches after <paramref name="after"/> in event id order, each governed again. Read without
+    /// locks: a touch's record never changes once stored (a merge changes only its lead), so what is computed here stays
+    /// true until it is written.
+    /// </summary>
+    private static async Task<List<GovernedTouch>> PageAsync(NpgsqlConnection connection, ReclassifyScope scope, string? after, int size, GovernanceEngine engine,
+        string version, CancellationToken cancellationToken)
     {
         // Conditions are left out rather than nulled, so the planner walks the primary key from the cursor.
-        var sql = new StringBuilder("select event_id from touches where true");
+        var sql = new StringBuilder(SelectTouches);
         await using var command = new NpgsqlCommand { Connection = connection };
         void Where(string condition, object value)
         {
@@ -197,26 +202,7 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
 
         command.Parameters.Add(new NpgsqlParameter { Value = size });
         command.CommandText = sql.Append(" order by event_id limit $").Append(command.Parameters.Count).ToString();
-        var ids = new List<string>(size);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            ids.Add(reader.GetString(0));
-        }
-
-        return [.. ids];
-    }
-
-    /// <summary>
-    /// The rows of <paramref name="ids"/>, each governed again. Read without locks: a touch's record never changes once
-    /// stored (a merge changes only its lead), so what is computed here stays true until it is written.
-    /// </summary>
-    private static async Task<List<GovernedTouch>> ReadAsync(NpgsqlConnection connection, string[] ids, GovernanceEngine engine, string version,
-        CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(SelectTouches, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = ids });
-        var governed = new List<GovernedTouch>(ids.Length);
+        var governed = new List<GovernedTouch>(size);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
