@@ -46,7 +46,8 @@ public static partial class GovernanceApi
                 + "touches whose governed values change, touches that only get the rules_version stamped, leads whose first, latest or lead-creation channel changes, and the scanned touches per channel before and after. "
                 + "dry_run=false (server key only; a read key gets 403) rewrites them in batches of 1,000 by event id, each one short statement (rows locked with skip locked: ingestion never waits on more than one, rows others hold are retried, then counted as skipped), "
                 + "stamps rules_version on every touch it governed, then updates the channel copies of the leads whose copies differ; it answers the same figures and batches. "
-                + "from/to (RFC 3339) bound the touches' occurred_at. One call scans at most limit touches (default and most 50,000) in event id order; when more remain, next is the event id to pass as after.")
+                + "One call walks at most limit event ids (default and most 50,000) in order; when more remain, next is the event id to pass as after. "
+                + "from/to (RFC 3339) choose, among them, the touches that occurred in the window (touches_scanned counts those).")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Ingest.Core.Governance;
 using Ingest.Core.Serialization;
@@ -9,7 +8,7 @@ using Npgsql;
 
 namespace Ingest.Storage.Governance;
 
-/// <summary>Which stored touches a reclassification reads: event ids after <see cref="After"/>, occurred in [From, To), at most <see cref="Limit"/>.</summary>
+/// <summary>Which stored touches a reclassification reads: at most <see cref="Limit"/> event ids after <see cref="After"/>, of those the ones occurred in [From, To).</summary>
 public sealed record ReclassifyScope(DateTimeOffset? From, DateTimeOffset? To, string? After, int Limit);
 
 /// <summary>One channel's touches among those scanned, under the stored and the current rules.</summary>
@@ -45,7 +44,7 @@ public sealed class ReclassifyReport
     /// <summary>Scanned touches per channel (configured taxonomy) before and after, by channel name.</summary>
     public required IReadOnlyList<ReclassifiedChannel> Channels { get; init; }
 
-    /// <summary>Batches written (apply only).</summary>
+    /// <summary>Pages of event ids walked (apply only).</summary>
     public int? Batches { get; init; }
 
     /// <summary>The event id to pass as <c>after</c> to go on; null when the scan reached the end.</summary>
@@ -61,7 +60,7 @@ public sealed class ReclassifyReport
 /// </summary>
 public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogger<TouchReclassifier> logger)
 {
-    /// <summary>Most touches one call scans; the answer's <c>next</c> goes on from there.</summary>
+    /// <summary>Most event ids one call walks (touches outside from/to included); the answer's <c>next</c> goes on from there.</summary>
     public const int MaxTouchesPerCall = 50_000;
 
     /// <summary>Touches per page (and transaction).</summary>
@@ -95,7 +94,7 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
     private static readonly GovernedColumn[] CopiedColumns = [.. Columns.Where(static c => c.CopiedToLeads)];
 
     private static readonly string SelectTouches =
-        $"select event_id, lead_id, rules_version, record::text, {string.Join(", ", Columns.Select(static c => c.Name + "::text"))} from touches where true";
+        $"select event_id, lead_id, rules_version, record::text, {string.Join(", ", Columns.Select(static c => c.Name + "::text"))} from touches where event_id = any($1)";
 
     private static readonly string UpdateTouches = $$"""
         update touches t set {{string.Join(", ", Columns.Select(static c => $"{c.Name} = u.{c.Name}::{c.SqlType}"))}},
@@ -127,16 +126,19 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
         var tally = new Tally();
         var cursor = scope.After;
         var batches = 0;
+        var walked = 0;
         var exhausted = false;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        while (tally.Scanned < scope.Limit)
+        while (walked < scope.Limit)
         {
-            var size = (int)Math.Min(BatchSize, scope.Limit - tally.Scanned);
-            var governed = await PageAsync(connection, scope, cursor, size, engine, rules.VersionStamp, cancellationToken);
-            if (governed.Count > 0)
+            var size = Math.Min(BatchSize, scope.Limit - walked);
+            var ids = await PageAsync(connection, cursor, size, cancellationToken);
+            walked += ids.Length;
+            if (ids.Length > 0)
             {
-                cursor = governed[^1].EventId;
+                cursor = ids[^1];
                 batches++;
+                var governed = await ReadAsync(connection, ids, scope, engine, rules.VersionStamp, cancellationToken);
                 tally.Add(governed);
                 if (apply)
                 {
@@ -151,7 +153,7 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
                 }
             }
 
-            if (governed.Count < size)
+            if (ids.Length < size)
             {
                 exhausted = true;
                 break;
@@ -168,41 +170,50 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
         return report;
     }
 
-    /// <summary>
-    /// The next page of touches after <paramref name="after"/> in event id order, each governed again. Read without
-    /// locks: a touch's record never changes once stored (a merge changes only its lead), so what is computed here stays
-    /// true until it is written.
-    /// </summary>
-    private static async Task<List<GovernedTouch>> PageAsync(NpgsqlConnection connection, ReclassifyScope scope, string? after, int size, GovernanceEngine engine,
-        string version, CancellationToken cancellationToken)
+    /// <summary>The next page of event ids after <paramref name="after"/>, from the primary key alone: each call walks at most its limit, whatever the window.</summary>
+    private static async Task<string[]> PageAsync(NpgsqlConnection connection, string? after, int size, CancellationToken cancellationToken)
     {
-        // Conditions are left out rather than nulled, so the planner walks the primary key from the cursor.
-        var sql = new StringBuilder(SelectTouches);
-        await using var command = new NpgsqlCommand { Connection = connection };
-        void Where(string condition, object value)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value });
-            sql.Append(" and ").Append(condition).Append(" $").Append(command.Parameters.Count);
-        }
-
+        // The condition is left out rather than nulled, so the planner walks the primary key from the cursor.
+        await using var command = new NpgsqlCommand(
+            after is null ? "select event_id from touches order by event_id limit $1" : "select event_id from touches where event_id > $2 order by event_id limit $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = size });
         if (after is not null)
         {
-            Where("event_id >", after);
+            command.Parameters.Add(new NpgsqlParameter { Value = after });
         }
 
-        if (scope.From is { } from)
+        var ids = new List<string>(size);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            Where("occurred_at >=", from.UtcDateTime);
+            ids.Add(reader.GetString(0));
         }
 
-        if (scope.To is { } to)
+        return [.. ids];
+    }
+
+    /// <summary>
+    /// The touches of <paramref name="ids"/> that occurred in the scope's window, each governed again. Read without locks:
+    /// a touch's record never changes once stored (a merge changes only its lead), so what is computed here stays true
+    /// until it is written.
+    /// </summary>
+    private static async Task<List<GovernedTouch>> ReadAsync(NpgsqlConnection connection, string[] ids, ReclassifyScope scope, GovernanceEngine engine, string version,
+        CancellationToken cancellationToken)
+    {
+        var sql = SelectTouches;
+        await using var command = new NpgsqlCommand { Connection = connection };
+        command.Parameters.Add(new NpgsqlParameter { Value = ids });
+        foreach (var (bound, condition) in new[] { (scope.From, "occurred_at >="), (scope.To, "occurred_at <") })
         {
-            Where("occurred_at <", to.UtcDateTime);
+            if (bound is { } at)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = at.UtcDateTime });
+                sql += $" and {condition} ${command.Parameters.Count}";
+            }
         }
 
-        command.Parameters.Add(new NpgsqlParameter { Value = size });
-        command.CommandText = sql.Append(" order by event_id limit $").Append(command.Parameters.Count).ToString();
-        var governed = new List<GovernedTouch>(size);
+        command.CommandText = sql + " order by event_id";
+        var governed = new List<GovernedTouch>(ids.Length);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
