@@ -63,7 +63,7 @@ public sealed partial class TouchReclassifier(NpgsqlDataSource dataSource, ILogg
     /// <summary>Most event ids one call walks (touches outside from/to included); the answer's <c>next</c> goes on from there.</summary>
     public const int MaxTouchesPerCall = 50_000;
 
-    /// <summary>Touches per page (and transaction).</summary>
+    /// <summary>Event ids per page; a page's rewrite is one statement, its own short transaction.</summary>
     public const int BatchSize = 1_000;
 
     private const int LockAttempts = 6;
