@@ -28,6 +28,7 @@ namespace Ingest.Collector;
 [JsonSerializable(typeof(Ingest.Storage.Reports.FunnelReport))]
 [JsonSerializable(typeof(Ingest.Storage.Reports.SpeedToLeadReport))]
 [JsonSerializable(typeof(Ingest.Storage.Reports.SelfReportedReport))]
+[JsonSerializable(typeof(Ingest.Storage.Governance.ReclassifyReport))]
 [JsonSerializable(typeof(IReadOnlyList<FieldError>))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 [JsonSerializable(typeof(Ingest.Collector.Problems.FieldProblem))]

@@ -49,6 +49,7 @@ builder.Services.AddSingleton<LeadQueries>();
 builder.Services.AddSingleton<JourneyQueries>();
 builder.Services.AddSingleton<Ingest.Storage.Costs.CostQueries>();
 builder.Services.AddSingleton<Ingest.Storage.Costs.CostWriter>();
+builder.Services.AddSingleton<Ingest.Storage.Governance.TouchReclassifier>();
 builder.Services.AddSingleton<Ingest.Storage.Reports.OutcomeReports>();
 builder.Services.AddOptions<Ingest.Storage.Reports.ReportSettings>().BindConfiguration("Reports")
     .Validate(static o => Currencies.Normalize(o.Currency) is not null && o.Rates.Keys.All(static c => Currencies.Normalize(c) is not null) && o.Rates.Values.All(static r => r > 0),

@@ -20,7 +20,7 @@ public static partial class GovernanceServiceCollectionExtensions
                 metrics.GovernanceReloaded(rejected: error is not null);
                 if (error is null)
                 {
-                    LogReloaded(logger, provider.Current.Version);
+                    LogReloaded(logger, provider.Current.VersionStamp);
                 }
                 else
                 {
@@ -63,6 +63,6 @@ public sealed class GovernanceHealthCheck(GovernanceRulesProvider provider) : IH
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(provider.LastReloadError is { } error
-            ? HealthCheckResult.Degraded($"rules version {provider.Current.Version} in force; the rules file was rejected: {error}")
-            : HealthCheckResult.Healthy($"rules version {provider.Current.Version}"));
+            ? HealthCheckResult.Degraded($"rules version {provider.Current.VersionStamp} in force; the rules file was rejected: {error}")
+            : HealthCheckResult.Healthy($"rules version {provider.Current.VersionStamp}"));
 }

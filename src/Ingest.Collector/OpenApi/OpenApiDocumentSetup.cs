@@ -82,6 +82,13 @@ public static class OpenApiDocumentSetup
              "left_out":[{"event_id":"ap-4","kind":"visit","occurred_at":"2026-03-05T10:00:00+00:00","reason":"after_conversion"},
                {"event_id":"ap-5","kind":"visit","occurred_at":"2026-03-22T10:00:00+00:00","reason":"after_conversion"}]}
             """,
+        // ReclassifyTests' fixture applied: the shipped rules know chatgpt.com and chat.openai.com as AI assistants, the rules the touches were stored under did not.
+        [typeof(Ingest.Storage.Governance.ReclassifyReport)] = """
+            {"rules_version":"2026-11-23+5610ef324926","dry_run":false,"touches_scanned":6,"touches_changed":3,"touches_stamped":3,"touches_skipped":0,
+             "leads_first_changed":2,"leads_latest_changed":2,"leads_created_changed":1,"leads_skipped":0,
+             "channels":[{"channel":"ai_search","before":0,"after":3},{"channel":"direct","before":1,"after":1},{"channel":"paid_search","before":2,"after":2},{"channel":"referral","before":3,"after":0}],
+             "batches":1}
+            """,
         [typeof(Ingest.Core.Outcomes.OutcomePayload)] = """
             {"type":"deal","occurred_at":"2026-11-23T10:15:00Z","source_system":"hubspot","email":"ada@example.com","owner":"rep-7",
              "deal_id":"D-1042","amount":12000,"currency":"USD","status":"won"}
@@ -107,7 +114,7 @@ public static class OpenApiDocumentSetup
         ["Browser"] = "The ingest.js snippet and the browser door: touches from web pages (write key in the query or body, allowed origins only) and the first-party id cookie.",
         ["Forms"] = "HTML form posts straight from a page, checked against each form's allowed origins.",
         ["Touches"] = "Touches from scripts and integrations, one or a batch, with a write key.",
-        ["Governance"] = "What the governance rules make of a URL or a set of UTM fields, without storing anything (read key).",
+        ["Governance"] = "What the governance rules make of a URL or a set of UTM fields, without storing anything (read key); the stored touches reclassified under the rules in force (read key: dry run; server key: apply).",
         ["Webhooks"] = "Call-tracking, ad-platform and CRM (HubSpot lifecycle stages) webhooks, each verified by its provider's signature or key before its body is read.",
         ["Outcomes"] = "What became of leads, from CRM workflows and sales tools (server key): lifecycle stages, deals and sales responses.",
         ["Costs"] = "Daily spend per source, medium and campaign (server key), normalized by the governance rules like touches; the funnel report weighs it against leads and revenue.",

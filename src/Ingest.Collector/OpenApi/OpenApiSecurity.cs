@@ -22,18 +22,19 @@ public static class OpenApiSecurity
     public const string MetaSignature = "metaSignature";
     public const string MetaVerifyToken = "metaVerifyToken";
 
-    private static readonly Dictionary<string, string> PolicySchemes = new()
+    private static readonly Dictionary<string, string[]> PolicySchemes = new()
     {
-        [ApiKeyAuthentication.WritePolicy] = WriteKey,
-        [ApiKeyAuthentication.ReadPolicy] = ReadKey,
-        [ApiKeyAuthentication.ServerPolicy] = ServerKey,
+        [ApiKeyAuthentication.WritePolicy] = [WriteKey],
+        [ApiKeyAuthentication.ReadPolicy] = [ReadKey],
+        [ApiKeyAuthentication.ServerPolicy] = [ServerKey],
+        [ApiKeyAuthentication.ReadOrServerPolicy] = [ReadKey, ServerKey],
     };
 
     private static readonly Dictionary<string, Func<OpenApiSecurityScheme>> Schemes = new()
     {
         [WriteKey] = static () => Bearer(
             "A write key (Collector:WriteKeys) as 'Authorization: Bearer <key>'. Write keys sit in public web pages: they send touches and never grant reads."),
-        [ReadKey] = static () => Bearer("A read key (Api:ReadKeys) as 'Authorization: Bearer <key>': leads, reports and the governance preview."),
+        [ReadKey] = static () => Bearer("A read key (Api:ReadKeys) as 'Authorization: Bearer <key>': leads, reports, the governance preview and reclassification dry runs."),
         [BrowserWriteKey] = static () => ApiKey(ParameterLocation.Query, "write_key",
             "A write key for the browser door, in ?write_key= or in the body's \"write_key\" field (navigator.sendBeacon cannot send headers). Accepted only from the origins in Collector:CorsOrigins."),
         [CallRailSignature] = static () => ApiKey(ParameterLocation.Header, "Signature",
@@ -45,7 +46,7 @@ public static class OpenApiSecurity
         [MetaVerifyToken] = static () => ApiKey(ParameterLocation.Query, "hub.verify_token",
             "The subscription verify token (Webhooks:Meta:VerifyToken) Meta sends with the handshake."),
         [ServerKey] = static () => Bearer(
-            "A server key (Collector:ServerKeys) as 'Authorization: Bearer <key>': outcomes from CRM workflows and sales tools. Write keys and read keys are refused here."),
+            "A server key (Collector:ServerKeys) as 'Authorization: Bearer <key>': outcomes from CRM workflows and sales tools, and applying a reclassification. Write keys and read keys never post outcomes."),
         [HubSpotSignature] = static () => ApiKey(ParameterLocation.Header, "X-HubSpot-Signature-v3",
             "HubSpot's v3 signature: Base64(HMAC-SHA256(client secret, method + URI + body + X-HubSpot-Request-Timestamp)); requests older than 5 minutes are refused; secret in Webhooks:HubSpot:ClientSecret."),
     };
@@ -73,9 +74,8 @@ public static class OpenApiSecurity
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
         var schemes = metadata.OfType<IAuthorizeData>()
-            .Select(static a => a.Policy is { } policy && PolicySchemes.TryGetValue(policy, out var scheme) ? scheme : null)
+            .SelectMany(static a => a.Policy is { } policy && PolicySchemes.TryGetValue(policy, out var policySchemes) ? policySchemes : [])
             .Concat(metadata.OfType<SecuritySchemeMetadata>().Select(static m => m.Scheme))
-            .OfType<string>()
             .Distinct()
             .ToList();
 

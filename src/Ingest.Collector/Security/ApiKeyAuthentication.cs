@@ -145,6 +145,9 @@ public static class ApiKeyAuthentication
     public const string WritePolicy = "write";
     public const string ReadPolicy = "read";
     public const string ServerPolicy = "server";
+
+    /// <summary>A read key or a server key: the handler decides what each may do (reclassification: read keys dry-run, server keys apply).</summary>
+    public const string ReadOrServerPolicy = "read_or_server";
     public const string KeyIdClaim = "ingest:key_id";
     public const string WriteKeysSetting = "Collector:WriteKeys";
     public const string ReadKeysSetting = "Api:ReadKeys";
@@ -163,7 +166,8 @@ public static class ApiKeyAuthentication
         services.AddAuthorizationBuilder()
             .AddPolicy(WritePolicy, p => p.RequireRole(WriteRole))
             .AddPolicy(ReadPolicy, p => p.RequireRole(ReadRole))
-            .AddPolicy(ServerPolicy, p => p.RequireRole(ServerRole));
+            .AddPolicy(ServerPolicy, p => p.RequireRole(ServerRole))
+            .AddPolicy(ReadOrServerPolicy, p => p.RequireRole(ReadRole, ServerRole));
         return services;
     }
 }

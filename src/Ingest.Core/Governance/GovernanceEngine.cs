@@ -33,7 +33,7 @@ public sealed class GovernanceEngine(Func<GovernanceRules> rules) : IGovernanceE
             Id = input.UtmId ?? FromQuery(pageUrl, "utm_id"),
         };
 
-        var result = new GovernanceResult { Raw = raw, RulesVersion = r.Version };
+        var result = new GovernanceResult { Raw = raw, RulesVersion = r.VersionStamp };
 
         // Page and referrer hosts.
         Range pageHost = default, referrerHost = default;

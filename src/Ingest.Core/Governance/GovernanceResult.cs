@@ -98,6 +98,6 @@ public sealed class GovernanceResult
     /// <summary>Broken rules; empty when the touch is clean.</summary>
     public IReadOnlyList<GovernanceViolation> Violations { get; set; } = [];
 
-    /// <summary>Version of the rules file that produced this result.</summary>
+    /// <summary>Version of the rules that produced this result: the file's <c>version</c>, <c>+</c>, the first 12 hex digits of the SHA-256 of the rules' normalized content.</summary>
     public string? RulesVersion { get; set; }
 }

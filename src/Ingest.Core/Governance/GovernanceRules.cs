@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
 using System.Reflection;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -88,7 +90,17 @@ public sealed record GovernanceRules
 {
     private GovernanceRules() { }
 
+    /// <summary>The file's <c>version</c>, as written.</summary>
     public string Version { get; private init; } = "";
+
+    /// <summary>First 12 hex digits of the SHA-256 of the rules' normalized content under the taxonomy in force (<see cref="RulesDigest"/>).</summary>
+    public string Digest { get; private init; } = "";
+
+    /// <summary>The version stamped on every touch these rules govern (<c>rules_version</c>): <c>{version}+{digest}</c>.</summary>
+    public string VersionStamp { get; private init; } = "";
+
+    private JsonObject NormalizedDocument { get; init; } = null!;
+
     public int MaxValueLength { get; private init; }
     public string Taxonomy { get; private init; } = null!;
     internal FrozenDictionary<string, string> SourceAliases { get; private init; } = null!;
@@ -254,9 +266,14 @@ public sealed record GovernanceRules
         }
 
         var ga4 = Ga4SourceCategories.Default;
+        var normalized = RulesDigest.Normalize(d);
+        var digest = RulesDigest.Of(normalized, taxonomy, ga4.Sha256);
         return new GovernanceRules
         {
             Version = d.Version,
+            Digest = digest,
+            VersionStamp = d.Version + "+" + digest,
+            NormalizedDocument = normalized,
             MaxValueLength = d.MaxValueLength,
             Taxonomy = taxonomy,
             SourceAliases = Aliases(d.SourceAliases, "source_aliases"),
@@ -345,7 +362,13 @@ public sealed record GovernanceRules
             throw new GovernanceRulesException($"Governance:Taxonomy: '{taxonomy}' must be b2b or ga4.");
         }
 
-        return t == Taxonomy ? this : this with { Taxonomy = t };
+        if (t == Taxonomy)
+        {
+            return this;
+        }
+
+        var digest = RulesDigest.Of(NormalizedDocument, t, Ga4Sources.Sha256);
+        return this with { Taxonomy = t, Digest = digest, VersionStamp = Version + "+" + digest };
     }
 }
 
@@ -374,13 +397,19 @@ internal sealed class Ga4SourceCategories
     public FrozenSet<string> Video { get; init; } = null!;
     public FrozenSet<string> Shopping { get; init; } = null!;
 
+    /// <summary>SHA-256 of the list file: part of every rules digest, since the GA4 channels are read against it.</summary>
+    public byte[] Sha256 { get; init; } = null!;
+
     public static Ga4SourceCategories Default { get; } = Load();
 
     private static Ga4SourceCategories Load()
     {
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Ingest.Core.Governance.Data.ga4-sources.csv")
             ?? throw new InvalidOperationException("ga4-sources.csv is missing from the assembly.");
-        using var reader = new StreamReader(stream);
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        copy.Position = 0;
+        using var reader = new StreamReader(copy);
         var byCategory = new Dictionary<string, List<string>>();
         while (reader.ReadLine() is { } line)
         {
@@ -400,6 +429,9 @@ internal sealed class Ga4SourceCategories
         }
 
         FrozenSet<string> Of(string category) => (byCategory.GetValueOrDefault(category) ?? []).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
-        return new Ga4SourceCategories { Search = Of("search"), Social = Of("social"), Video = Of("video"), Shopping = Of("shopping") };
+        return new Ga4SourceCategories
+        {
+            Search = Of("search"), Social = Of("social"), Video = Of("video"), Shopping = Of("shopping"), Sha256 = SHA256.HashData(copy.ToArray()),
+        };
     }
 }

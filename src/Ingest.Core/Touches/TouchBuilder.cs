@@ -129,7 +129,7 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
             return new TouchBuildResult(null, errors);
         }
 
-        var attribution = governance.Evaluate(GovernanceInputOf(payload, kind is TouchKind.Call or TouchKind.Offline, clickIds, context.Provider));
+        var attribution = governance.Evaluate(GovernanceInputOf(payload, ClassifiesOffline(kind!.Value), clickIds, context.Provider));
 
         var record = new TouchRecord
         {
@@ -205,6 +205,33 @@ public sealed class TouchBuilder(IGovernanceEvaluator governance, IdentityNormal
 
     private static string? EventCodeOf(JsonElement? properties) =>
         properties is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("event_code", out var code) && code.ValueKind == JsonValueKind.String ? code.GetString() : null;
+
+    /// <summary>
+    /// What governance reads from a stored touch: the payload it was built from, as far as governance saw it (the raw UTM
+    /// values, explicit or from the page URL, stand in for the explicit fields and give the same raw values). Evaluating
+    /// it under other rules is reclassification; under the same rules it gives the stored result again.
+    /// </summary>
+    public static GovernanceInput GovernanceInputOf(TouchRecord record)
+    {
+        var raw = record.Attribution.Raw;
+        var payload = new TouchPayload
+        {
+            PageUrl = record.PageUrl,
+            Referrer = record.Referrer,
+            UtmSource = raw.Source,
+            UtmMedium = raw.Medium,
+            UtmCampaign = raw.Campaign,
+            UtmTerm = raw.Term,
+            UtmContent = raw.Content,
+            UtmId = raw.Id,
+            SelfReportedSource = record.SelfReportedSource,
+            Properties = record.Properties,
+        };
+        return GovernanceInputOf(payload, ClassifiesOffline(record.Kind), record.ClickIds, record.Provider);
+    }
+
+    /// <summary>Kinds governance classifies as offline when they carry no digital signal.</summary>
+    private static bool ClassifiesOffline(TouchKind kind) => kind is TouchKind.Call or TouchKind.Offline;
 
     /// <summary>The Kafka message key: the strongest identity, else the click id, else the event id.</summary>
     public static string PartitionKey(TouchRecord record) =>

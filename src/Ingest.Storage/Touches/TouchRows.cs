@@ -13,7 +13,7 @@ public static class TouchRows
 {
     /// <summary>The columns <see cref="WriteAsync"/> fills, in order.</summary>
     public const string Columns =
-        "event_id, lead_id, kind, door, occurred_at, received_at, channel, ga4_channel, source, medium, campaign, term, content, click_id, click_network, landing_page, referrer, referrer_class, violation_count, record, source_detail, method";
+        "event_id, lead_id, kind, door, occurred_at, received_at, channel, ga4_channel, source, medium, campaign, term, content, click_id, click_network, landing_page, referrer, referrer_class, violation_count, record, source_detail, method, rules_version";
 
     /// <summary>Starts a binary COPY of touch rows into <paramref name="table"/>.</summary>
     public static Task<NpgsqlBinaryImporter> BeginImportAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken) =>
@@ -46,6 +46,7 @@ public static class TouchRows
         await import.WriteAsync(recordJson, NpgsqlDbType.Jsonb, cancellationToken);
         await WriteNullableAsync(import, a.SourceDetail, cancellationToken);
         await WriteNullableAsync(import, MethodOf(record), cancellationToken);
+        await WriteNullableAsync(import, a.RulesVersion, cancellationToken);
     }
 
     /// <summary>The touch's method; a record from a collector older than the method field gets it from its door and kind, as the collector would.</summary>

@@ -104,5 +104,21 @@ public sealed class RulesFileTests : IDisposable
         Assert.Equal(("offline", null), (unknown.Channel, unknown.Campaign));
     }
 
+    [Fact]
+    public void Digest_SameRulesWrittenOtherwise_IsTheSame_AndChangesWithARuleOrTheTaxonomy()
+    {
+        var rules = GovernanceRules.Parse("version: 'a'\nsource_aliases:\n  google: [g]\n  bing: [b]\napproved_mediums: [cpc]\n");
+        var rewritten = GovernanceRules.Parse("# the same rules\napproved_mediums: [ cpc ]\nsource_aliases: { bing: [b], google: [g] }\nversion: a\n");
+        var changed = GovernanceRules.Parse("version: 'a'\nsource_aliases:\n  google: [g, gg]\n  bing: [b]\napproved_mediums: [cpc]\n");
+
+        Assert.Matches("^[0-9a-f]{12}$", rules.Digest);
+        Assert.Equal(rules.Digest, rewritten.Digest);
+        Assert.NotEqual(rules.Digest, changed.Digest);
+        Assert.NotEqual(rules.Digest, rules.WithTaxonomy("ga4").Digest);
+        Assert.Equal(rules.Digest, rules.WithTaxonomy("ga4").WithTaxonomy("b2b").Digest);
+        Assert.Equal("a+" + rules.Digest, rules.VersionStamp);
+        Assert.Equal(GovernanceRules.Default.VersionStamp, new GovernanceEngine(GovernanceRules.Default).Evaluate(new GovernanceInput { UtmSource = "fb" }).RulesVersion);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
