@@ -6,6 +6,8 @@
 #   load-tests/run.sh chaos       TOUCHES (default 1,035,000 sent: ~3 % are deliberate duplicates, so ≥ 1,000,000 distinct) through
 #                                 the pipeline while faults are injected at random, logged
 #                                 moments (CHAOS_SEED, CHAOS_WINDOW s); then every acknowledged id checked stored exactly once
+#   load-tests/run.sh attribution the attribution report (every model, one request) over ATTRIBUTION_LEADS (100,000) leads with
+#                                 ATTRIBUTION_TOUCHES_PER_LEAD (20) touches each, seeded once into database ingest_attribution
 #   load-tests/run.sh fuzz        FUZZ_REQUESTS_PER_DOOR (10000) hostile requests to each of the 12 doors (FUZZ_SEED), topic read back
 # Settings: DURATION (s, default 20), CONNECTIONS (64), ROUNDS (2), CEILING_RECORDS (batch, 200000), TOUCHES (pipeline, 300000), RATE (paced run, 5000/s),
 #           PHASES (pipeline: any of worker,pipeline,paced; default all), WARMUP_TOUCHES (30000),
@@ -23,7 +25,7 @@ export INGEST_WRITE_KEY=${INGEST_WRITE_KEY:-load-write-key}
 OUT=load-tests/out
 mkdir -p "$OUT"
 
-case "$scenario" in collector|batch|pipeline|chaos|fuzz) ;; *) echo "usage: load-tests/run.sh collector|batch|pipeline|chaos|fuzz" >&2; exit 2;; esac
+case "$scenario" in collector|batch|pipeline|chaos|fuzz|attribution) ;; *) echo "usage: load-tests/run.sh collector|batch|pipeline|chaos|fuzz|attribution" >&2; exit 2;; esac
 
 if [ "$scenario" = fuzz ]; then
   # The fuzz run is the same seeded test ./test.sh runs as a short slice, at full size: the collector on real Kestrel
@@ -49,7 +51,13 @@ start_postgres
 start_redis
 reusing=false
 curl -fs -o /dev/null http://127.0.0.1:8080/health/ready && reusing=true
-if [ "$reusing" = false ] && [ -z "${ConnectionStrings__Postgres:-}" ] && [ -z "${ConnectionStrings__Redis:-}" ]; then
+if [ "$scenario" = attribution ]; then
+  [ "$reusing" = false ] || die "attribution reads a store of its own (database ingest_attribution): stop the running pipeline first"
+  # Seeded once and kept between runs (seeding 2,000,000 touches takes minutes); the tool reseeds when the size changes.
+  PG_DB=ingest_attribution
+  as_pg "$(pg_bin)/psql" -h "$INGEST_DATA_DIR/postgres" -p "$PG_PORT" -U "$PG_USER" -d postgres -Atqc "select 1 from pg_database where datname = '$PG_DB'" | grep -q 1 \
+    || as_pg "$(pg_bin)/psql" -h "$INGEST_DATA_DIR/postgres" -p "$PG_PORT" -U "$PG_USER" -d postgres -qc "create database $PG_DB" >/dev/null
+elif [ "$reusing" = false ] && [ -z "${ConnectionStrings__Postgres:-}" ] && [ -z "${ConnectionStrings__Redis:-}" ]; then
   # Every run that starts its own services starts from an empty store of its own (database ingest_load, Redis db 1),
   # so figures compare between runs: the development database (and earlier runs' millions of rows) stay out of it.
   PG_DB=ingest_load
@@ -191,6 +199,16 @@ chaos)
   wait "$injector" 2>/dev/null || true
   # Non-zero unless every acknowledged touch was stored exactly once and every lead agrees with its rows.
   exit "${chaos_status:-0}"
+  ;;
+attribution)
+  tool=$(bin load-tests/Ingest.LoadTests.Attribution)
+  log "Seeding (once per size): ${ATTRIBUTION_LEADS:-100000} leads × ${ATTRIBUTION_TOUCHES_PER_LEAD:-20} touches…"
+  (cd "$tool" && dotnet Ingest.LoadTests.Attribution.dll seed --postgres "$ConnectionStrings__Postgres" \
+    --leads "${ATTRIBUTION_LEADS:-100000}" --touches-per-lead "${ATTRIBUTION_TOUCHES_PER_LEAD:-20}")
+  for conversion in ${ATTRIBUTION_CONVERSIONS:-lead sql}; do
+    (cd "$tool" && dotnet Ingest.LoadTests.Attribution.dll measure --postgres "$ConnectionStrings__Postgres" \
+      --collector http://127.0.0.1:8080 --read-key "$Api__ReadKeys__0" --conversion "$conversion" --rounds "${ATTRIBUTION_ROUNDS:-3}")
+  done
   ;;
 pipeline)
   (cd "$(bin load-tests/Ingest.LoadTests.Pipeline)" && dotnet Ingest.LoadTests.Pipeline.dll \
