@@ -10,7 +10,8 @@ namespace Ingest.LoadTests.Attribution;
 /// around it, so three quarters fall before the creation (with 20 touches the first lies 90 days before it, on the
 /// edge of the lookback)
 /// and the rest after it, where the later stages credit them. Channels, sources and kinds rotate by lead and touch.
-/// Stages: every second lead reaches mql a day after creation, every third sql after 8 days, every tenth opportunity
+/// Touches are inserted in time order, as they arrive in production, so a lead's touches lie scattered over the
+/// table, not side by side. Stages: every second lead reaches mql a day after creation, every third sql after 8 days, every tenth opportunity
 /// after 12 and every twentieth customer after 20. Idempotent: a store already seeded with the same size is kept.
 /// </summary>
 internal static class Seed
@@ -19,7 +20,8 @@ internal static class Seed
 
     public static async Task RunAsync(NpgsqlDataSource db, int leads, int perLead)
     {
-        var size = $"{leads}x{perLead}";
+        // The layout version is part of the size: a change to what is seeded reseeds.
+        var size = $"{leads}x{perLead}/2";
         await using var connection = await db.OpenConnectionAsync();
         await Exec(connection, "create table if not exists bench_seed (name text primary key, size text not null)");
         await using (var check = new NpgsqlCommand("select size from bench_seed where name = $1", connection))
@@ -70,6 +72,7 @@ internal static class Seed
                    (array['cpc','paid_social','email','organic','referral',null,'event','display'])[k],
                    'campaign_' || ((i + j) % 40), jsonb_build_object()
             from bench_touches
+            order by occurred_at
             """);
         await Exec(connection, $"""
             insert into outcomes (event_id, lead_id, type, occurred_at, received_at, door, source_system, stage, record)

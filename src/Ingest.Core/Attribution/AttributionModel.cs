@@ -66,3 +66,30 @@ public sealed record LeftOutTouch(JourneyTouch Touch, string Reason);
 
 /// <summary>The credit of one conversion: every eligible touch in time order (weights of a model sum to 1) and the touches left out.</summary>
 public sealed record JourneyCredit(IReadOnlyList<CreditedTouch> Credited, IReadOnlyList<LeftOutTouch> LeftOut);
+
+/// <summary>
+/// One conversion's shares without the explanation: <see cref="Order"/> is every touch's index in time order,
+/// <see cref="Eligible"/> the eligible ones' indexes (into the journey's touches, in time order) and
+/// <c>Weights[m][k]</c> the share of <c>Eligible[k]</c> under the m-th model asked for.
+/// </summary>
+public sealed class JourneyWeights
+{
+    private readonly AttributionModels.Milestones? _milestones;
+
+    internal JourneyWeights(int[] order, List<int> eligible, double[][] weights, AttributionModels.Milestones? milestones)
+    {
+        Order = order;
+        Eligible = eligible;
+        Weights = weights;
+        _milestones = milestones;
+    }
+
+    public IReadOnlyList<int> Order { get; }
+
+    public IReadOnlyList<int> Eligible { get; }
+
+    public double[][] Weights { get; }
+
+    /// <summary>The milestones the k-th eligible touch stands for.</summary>
+    public TouchRoles RolesOf(int k) => _milestones?.RolesOf(k) ?? TouchRoles.None;
+}

@@ -14,41 +14,94 @@ public static class AttributionModels
     /// <summary>The eligible touches of <paramref name="journey"/>, their roles and weights under <paramref name="models"/>, and the touches left out.</summary>
     public static JourneyCredit Credit(Journey journey, AttributionOptions options, IReadOnlyCollection<AttributionModel> models)
     {
-        var ordered = journey.Touches.OrderBy(static t => t.OccurredAt).ThenBy(static t => t.EventId, StringComparer.Ordinal).ToList();
-        var since = journey.ConversionAt.AddDays(-options.LookbackDays);
-        var eligible = new List<JourneyTouch>(ordered.Count);
+        var distinct = models.Distinct().ToList();
+        var weighed = Weigh(journey, options, distinct);
         var leftOut = new List<LeftOutTouch>();
-        foreach (var touch in ordered)
+        foreach (var i in weighed.Order)
         {
-            var reason = options.ExcludedKinds?.Contains(touch.Kind) == true ? "excluded_kind"
-                : touch.OccurredAt > journey.ConversionAt ? "after_conversion"
-                : touch.OccurredAt < since ? "outside_lookback"
-                : null;
-            if (reason is null)
+            if (LeftOutReason(journey.Touches[i], journey, options) is { } reason)
             {
-                eligible.Add(touch);
+                leftOut.Add(new LeftOutTouch(journey.Touches[i], reason));
             }
-            else
+        }
+
+        var credited = new List<CreditedTouch>(weighed.Eligible.Count);
+        for (var k = 0; k < weighed.Eligible.Count; k++)
+        {
+            var shares = new Dictionary<AttributionModel, double>(distinct.Count);
+            for (var m = 0; m < distinct.Count; m++)
             {
-                leftOut.Add(new LeftOutTouch(touch, reason));
+                shares[distinct[m]] = weighed.Weights[m][k];
+            }
+
+            credited.Add(new CreditedTouch(journey.Touches[weighed.Eligible[k]], weighed.RolesOf(k), shares));
+        }
+
+        return new JourneyCredit(credited, leftOut);
+    }
+
+    /// <summary>
+    /// The shares alone, without the explanation <see cref="Credit"/> builds (the report's path: no allocation per
+    /// touch): the eligible touches as indexes into <c>journey.Touches</c> in time order, and per model of
+    /// <paramref name="models"/> (in that order) their weights, each model's summing to 1. No eligible touch: none.
+    /// </summary>
+    public static JourneyWeights Weigh(Journey journey, AttributionOptions options, IReadOnlyList<AttributionModel> models)
+    {
+        var order = TimeOrder(journey.Touches);
+        var eligible = new List<JourneyTouch>(order.Length);
+        var indexes = new List<int>(order.Length);
+        foreach (var i in order)
+        {
+            if (LeftOutReason(journey.Touches[i], journey, options) is null)
+            {
+                eligible.Add(journey.Touches[i]);
+                indexes.Add(i);
             }
         }
 
         if (eligible.Count == 0)
         {
-            return new JourneyCredit([], leftOut);
+            return new JourneyWeights(order, indexes, [], null);
         }
 
         var milestones = Milestones.Of(eligible, journey);
-        var weights = models.Distinct().ToDictionary(static m => m, m => Weigh(m, eligible, milestones, journey.ConversionAt, options.HalfLifeDays));
-        var credited = new List<CreditedTouch>(eligible.Count);
-        for (var i = 0; i < eligible.Count; i++)
+        var weights = new double[models.Count][];
+        for (var m = 0; m < models.Count; m++)
         {
-            var index = i;
-            credited.Add(new CreditedTouch(eligible[i], milestones.RolesOf(i), weights.ToDictionary(static w => w.Key, w => w.Value[index])));
+            weights[m] = Weigh(models[m], eligible, milestones, journey.ConversionAt, options.HalfLifeDays);
         }
 
-        return new JourneyCredit(credited, leftOut);
+        return new JourneyWeights(order, indexes, weights, milestones);
+    }
+
+    /// <summary>Why a touch gets no credit, or null when it is eligible.</summary>
+    private static string? LeftOutReason(JourneyTouch touch, Journey journey, AttributionOptions options) =>
+        options.ExcludedKinds?.Contains(touch.Kind) == true ? "excluded_kind"
+        : touch.OccurredAt > journey.ConversionAt ? "after_conversion"
+        : touch.OccurredAt < journey.ConversionAt.AddDays(-options.LookbackDays) ? "outside_lookback"
+        : null;
+
+    /// <summary>Indexes of <paramref name="touches"/> by time, then event id (ordinal); no sort when they come in that order, as the store reads them.</summary>
+    private static int[] TimeOrder(IReadOnlyList<JourneyTouch> touches)
+    {
+        var order = new int[touches.Count];
+        var sorted = true;
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+            sorted &= i == 0 || Compare(touches[i - 1], touches[i]) <= 0;
+        }
+
+        if (!sorted)
+        {
+            // Ties (the same time and event id) keep their input order, as a stable sort would.
+            Array.Sort(order, (a, b) => Compare(touches[a], touches[b]) is var c && c != 0 ? c : a.CompareTo(b));
+        }
+
+        return order;
+
+        static int Compare(JourneyTouch x, JourneyTouch y) =>
+            x.OccurredAt.CompareTo(y.OccurredAt) is var c && c != 0 ? c : string.CompareOrdinal(x.EventId, y.EventId);
     }
 
     private static double[] Weigh(AttributionModel model, List<JourneyTouch> touches, Milestones m, DateTimeOffset conversionAt, double halfLifeDays)
@@ -151,7 +204,7 @@ public static class AttributionModels
     }
 
     /// <summary>Where the milestones fall among the eligible touches (indexes; null when not among them).</summary>
-    private sealed record Milestones(int Last, int? LeadCreation, int? Opportunity, int? Close)
+    internal sealed record Milestones(int Last, int? LeadCreation, int? Opportunity, int? Close)
     {
         public static Milestones Of(List<JourneyTouch> eligible, Journey journey)
         {
