@@ -157,7 +157,8 @@ public static class AttributionApi
 
         var revenue = measure == "revenue" ? new RevenueShares(rates, answerCurrency) : null;
         var tally = new AttributionTally(query.Models, query.Options, query.Ga4, groupOf);
-        await foreach (var journey in journeys.ConvertedAsync(query.Conversion, start, end, query.Options.LookbackDays, withDeals: revenue is not null, cancellationToken))
+        await foreach (var journey in journeys.ConvertedAsync(query.Conversion, start, end, query.Options.LookbackDays, withDeals: revenue is not null,
+            groupColumn: groupBy is "source" or "medium" or "campaign" ? groupBy : null, cancellationToken))
         {
             tally.Add(journey, revenue?.ValueOf(journey) ?? 1);
         }

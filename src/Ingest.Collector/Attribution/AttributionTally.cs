@@ -6,14 +6,17 @@ namespace Ingest.Collector.Attribution;
 /// <summary>
 /// Sums conversions' credits per model and group as journeys stream in, each conversion weighing its value (1 for a
 /// count, its revenue otherwise). A conversion with no eligible touch credits <see cref="NoGroup"/>, so each model's
-/// credits add up to <see cref="Total"/>.
+/// credits add up to <see cref="Total"/>. The report's hot loop: one group lookup per eligible touch, the models'
+/// shares added into that group's row.
 /// </summary>
 public sealed class AttributionTally(IReadOnlyList<AttributionModel> models, AttributionOptions options, bool ga4, Func<JourneyTouchRow, string?> groupOf)
 {
     public const string NoGroup = "(none)";
 
-    private readonly Dictionary<AttributionModel, Dictionary<string, double>> _sums =
-        models.Distinct().ToDictionary(static m => m, static _ => new Dictionary<string, double>(StringComparer.Ordinal));
+    private readonly AttributionModel[] _models = [.. models.Distinct()];
+
+    // Group → its credit under each model (indexed as _models).
+    private readonly Dictionary<string, double[]> _sums = new(StringComparer.Ordinal);
 
     public long Conversions { get; private set; }
 
@@ -25,31 +28,52 @@ public sealed class AttributionTally(IReadOnlyList<AttributionModel> models, Att
     {
         Conversions++;
         Total += value;
-        var credit = AttributionModels.Credit(journey.ToJourney(ga4), options, models);
-        var rows = journey.Touches.ToDictionary(static t => t.EventId, StringComparer.Ordinal);
-        foreach (var (model, sums) in _sums)
+        var weighed = AttributionModels.Weigh(journey.ToJourney(ga4), options, _models);
+        if (weighed.Eligible.Count == 0)
         {
-            if (credit.Credited.Count == 0)
+            var none = Row(NoGroup);
+            for (var m = 0; m < _models.Length; m++)
             {
-                sums[NoGroup] = sums.GetValueOrDefault(NoGroup) + value;
-                continue;
+                none[m] += value;
             }
 
-            foreach (var touch in credit.Credited)
+            return;
+        }
+
+        for (var k = 0; k < weighed.Eligible.Count; k++)
+        {
+            var row = Row(groupOf(journey.Touches[weighed.Eligible[k]]) ?? NoGroup);
+            for (var m = 0; m < _models.Length; m++)
             {
-                var group = groupOf(rows[touch.Touch.EventId]) ?? NoGroup;
-                sums[group] = sums.GetValueOrDefault(group) + (touch.Weights[model] * value);
+                row[m] += weighed.Weights[m][k] * value;
             }
         }
     }
 
     /// <summary>Each model's groups with their credit and share of <see cref="Total"/>, largest first, keyed by the model's wire name.</summary>
-    public Dictionary<string, IReadOnlyList<AttributionCredit>> Credits(IReadOnlyDictionary<AttributionModel, string> names) =>
-        _sums.ToDictionary(
-            s => names[s.Key],
-            s => (IReadOnlyList<AttributionCredit>)s.Value
-                .Where(static g => g.Value > 0)
-                .OrderByDescending(static g => g.Value).ThenBy(static g => g.Key, StringComparer.Ordinal)
-                .Select(g => new AttributionCredit(g.Key, g.Value, Total == 0 ? 0 : g.Value / Total))
-                .ToList());
+    public Dictionary<string, IReadOnlyList<AttributionCredit>> Credits(IReadOnlyDictionary<AttributionModel, string> names)
+    {
+        var credits = new Dictionary<string, IReadOnlyList<AttributionCredit>>(_models.Length, StringComparer.Ordinal);
+        for (var m = 0; m < _models.Length; m++)
+        {
+            var model = m;
+            credits[names[_models[m]]] = _sums
+                .Where(g => g.Value[model] > 0)
+                .OrderByDescending(g => g.Value[model]).ThenBy(static g => g.Key, StringComparer.Ordinal)
+                .Select(g => new AttributionCredit(g.Key, g.Value[model], Total == 0 ? 0 : g.Value[model] / Total))
+                .ToList();
+        }
+
+        return credits;
+    }
+
+    private double[] Row(string group)
+    {
+        if (!_sums.TryGetValue(group, out var row))
+        {
+            _sums[group] = row = new double[_models.Length];
+        }
+
+        return row;
+    }
 }

@@ -134,13 +134,13 @@ public static class AttributionModels
             case AttributionModel.UShaped:
                 // The touches strictly between the first and the lead-creation touch share the rest; after it, nothing.
                 var end = m.LeadCreation ?? n;
-                PositionBased(weights, [(0, 0.4), (m.LeadCreation, 0.4)], 0.2, Enumerable.Range(1, Math.Max(0, end - 1)));
+                PositionBased(weights, [(0, 0.4), (m.LeadCreation, 0.4)], 0.2, 1, Math.Max(1, end));
                 break;
             case AttributionModel.WShaped:
-                PositionBased(weights, [(0, 0.3), (m.LeadCreation, 0.3), (m.Opportunity, 0.3)], 0.1, Enumerable.Range(0, n));
+                PositionBased(weights, [(0, 0.3), (m.LeadCreation, 0.3), (m.Opportunity, 0.3)], 0.1, 0, n);
                 break;
             case AttributionModel.FullPath:
-                PositionBased(weights, [(0, 0.225), (m.LeadCreation, 0.225), (m.Opportunity, 0.225), (m.Close, 0.225)], 0.1, Enumerable.Range(0, n));
+                PositionBased(weights, [(0, 0.225), (m.LeadCreation, 0.225), (m.Opportunity, 0.225), (m.Close, 0.225)], 0.1, 0, n);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(model), model, null);
@@ -150,20 +150,25 @@ public static class AttributionModels
     }
 
     /// <summary>
-    /// Milestone shares to their touches (coinciding milestones add up); the rest share equally to the
-    /// <paramref name="candidates"/> that are no milestone; a missing milestone's share, and the rest's share when no
-    /// touch is left for it, go to the milestone touches that exist in proportion to what they hold.
+    /// Milestone shares to their touches (coinciding milestones add up); the rest share equally to the candidates
+    /// [<paramref name="restFrom"/>, <paramref name="restTo"/>) that are no milestone; a missing milestone's share, and
+    /// the rest's share when no touch is left for it, go to the milestone touches that exist in proportion to what they
+    /// hold. Allocation-free: the report calls it for every conversion.
     /// </summary>
-    private static void PositionBased(double[] weights, (int? Index, double Share)[] slots, double restShare, IEnumerable<int> candidates)
+    private static void PositionBased(double[] weights, ReadOnlySpan<(int? Index, double Share)> slots, double restShare, int restFrom, int restTo)
     {
         var leftover = 0.0;
-        var held = new HashSet<int>();
+        Span<int> heldBuffer = stackalloc int[4];
+        var count = 0;
         foreach (var (index, share) in slots)
         {
             if (index is { } i)
             {
                 weights[i] += share;
-                held.Add(i);
+                if (heldBuffer[..count].IndexOf(i) < 0)
+                {
+                    heldBuffer[count++] = i;
+                }
             }
             else
             {
@@ -171,23 +176,37 @@ public static class AttributionModels
             }
         }
 
-        var rest = candidates.Where(i => !held.Contains(i)).ToList();
-        if (rest.Count == 0)
+        var held = heldBuffer[..count];
+        var rest = 0;
+        for (var i = restFrom; i < restTo; i++)
+        {
+            rest += held.IndexOf(i) < 0 ? 1 : 0;
+        }
+
+        if (rest == 0)
         {
             leftover += restShare;
         }
         else
         {
-            foreach (var i in rest)
+            for (var i = restFrom; i < restTo; i++)
             {
-                weights[i] += restShare / rest.Count;
+                if (held.IndexOf(i) < 0)
+                {
+                    weights[i] += restShare / rest;
+                }
             }
         }
 
         if (leftover > 0)
         {
-            var total = held.Sum(i => weights[i]);
-            foreach (var i in held.ToList())
+            var total = 0.0;
+            foreach (var i in held)
+            {
+                total += weights[i];
+            }
+
+            foreach (var i in held)
             {
                 weights[i] += leftover * weights[i] / total;
             }
