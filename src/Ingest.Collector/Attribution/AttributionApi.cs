@@ -4,6 +4,7 @@ using Ingest.Collector.Security;
 using Ingest.Core.Attribution;
 using Ingest.Core.Outcomes;
 using Ingest.Storage.Attribution;
+using Ingest.Storage.Costs;
 using Ingest.Storage.Reports;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -40,15 +41,17 @@ public static class AttributionApi
         ["source"] = static t => t.Source,
         ["medium"] = static t => t.Medium,
         ["campaign"] = static t => t.Campaign,
+        ["source_detail"] = static t => t.SourceDetail,
+        ["method"] = static t => t.Method,
     };
 
-    private static readonly string[] Kinds = ["form", "call", "ad", "visit"];
+    private static readonly string[] Kinds = ["form", "call", "ad", "visit", "offline"];
 
     private const string Parameters = "conversion=lead|mql|sql|opportunity|customer (default lead: the lead's creation, its lead-creation touch's time; a stage: "
         + "the first time the lead reached it or any later stage; opportunity and customer milestones after the conversion count as not reached, their roles missing); "
         + "taxonomy=b2b|ga4 (default b2b: the channels last_non_direct reads and group_by=channel groups by); models= any of first, last, last_non_direct, "
         + "linear, time_decay, u_shaped, w_shaped, full_path (default all); lookback_days (1-3650, default 90); half_life_days (default 7); "
-        + "exclude_kinds= any of form, call, ad, visit. The rules, with worked examples: docs/attribution.md.";
+        + "exclude_kinds= any of form, call, ad, visit, offline. The rules, with worked examples: docs/attribution.md.";
 
     public static IEndpointRouteBuilder MapAttributionApi(this IEndpointRouteBuilder app)
     {
@@ -60,7 +63,7 @@ public static class AttributionApi
             .WithDescription("from/to (RFC 3339, default the last 30 days) select the conversions (their conversion time); value=count|revenue (default count; revenue: "
                 + "each won deal's amount, in its latest state, split equally among its leads, a lead's value the sum of its shares); currency= (ISO 4217, default "
                 + "Reports:Currency) converts through Reports:Rates, 400 without a rate for it; deals no rate converts are credited to nobody and counted in unconverted_deals; "
-                + "group_by=channel|ga4_channel|source|medium|campaign (default channel). " + Parameters
+                + "group_by=channel|ga4_channel|source|medium|campaign|source_detail|method (default channel). " + Parameters
                 + " Each model's credits add up to total (the number of conversions, or their revenue), to 1e-6.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -99,7 +102,7 @@ public static class AttributionApi
         {
             var row = rows[c.Touch.EventId];
             return new AttributedTouch(row.EventId, row.Kind, row.OccurredAt, row.Channel, row.Ga4Channel, row.Source, row.Medium, row.Campaign,
-                RoleNames(c.Roles), c.Weights.ToDictionary(static w => WireNames[w.Key], static w => w.Value));
+                RoleNames(c.Roles), c.Weights.ToDictionary(static w => WireNames[w.Key], static w => w.Value), row.SourceDetail, row.Method);
         }).ToList();
         var leftOut = credit.LeftOut.Select(static l => new LeftOutTouchView(l.Touch.EventId, l.Touch.Kind, l.Touch.OccurredAt, l.Reason)).ToList();
         return TypedResults.Ok(new LeadAttribution(journey.LeadId, query.Conversion, query.Taxonomy, journey.ConvertedAt, query.Options.LookbackDays, touches, leftOut));
@@ -107,7 +110,8 @@ public static class AttributionApi
 
     public static async Task<Results<Ok<AttributionReport>, ProblemHttpResult>> Report(
         string? from, string? to, string? conversion, string? value, string? currency, string? models, string? group_by, string? taxonomy, int? lookback_days,
-        double? half_life_days, string? exclude_kinds, JourneyQueries journeys, IOptions<ReportSettings> settings, TimeProvider time, CancellationToken cancellationToken)
+        double? half_life_days, string? exclude_kinds, JourneyQueries journeys, CostQueries costs, IOptions<ReportSettings> settings, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         if (Settings(conversion, taxonomy, models, lookback_days, half_life_days, exclude_kinds, out var query) is { } problem)
         {
@@ -146,7 +150,7 @@ public static class AttributionApi
         var groupBy = group_by ?? "channel";
         if (!Groups.TryGetValue(groupBy, out var groupOf))
         {
-            return Bad("group_by", "group_by must be one of: channel, ga4_channel, source, medium, campaign.");
+            return Bad("group_by", "group_by must be one of: channel, ga4_channel, source, medium, campaign, source_detail, method.");
         }
 
         // taxonomy=ga4 picks the channel of group_by=channel, as in the funnel.
@@ -158,13 +162,62 @@ public static class AttributionApi
         var revenue = measure == "revenue" ? new RevenueShares(rates, answerCurrency) : null;
         var tally = new AttributionTally(query.Models, query.Options, query.Ga4, groupOf);
         await foreach (var journey in journeys.ConvertedAsync(query.Conversion, start, end, query.Options.LookbackDays, withDeals: revenue is not null,
-            groupColumn: groupBy is "source" or "medium" or "campaign" ? groupBy : null, cancellationToken))
+            groupColumn: groupBy is "source" or "medium" or "campaign" or "source_detail" or "method" ? groupBy : null, cancellationToken))
         {
             tally.Add(journey, revenue?.ValueOf(journey) ?? 1);
         }
 
+        var spend = SpendGroupings.TryGetValue(groupBy, out var grouping)
+            ? await costs.SpendAsync(start, end, grouping, rates, cancellationToken, query.Ga4)
+            : null;
+        var credits = tally.Credits(WireNames);
+        if (spend is { Groups.Count: > 0 })
+        {
+            credits = WithSpend(credits, spend, rates, answerCurrency, revenue is not null);
+        }
+
         return TypedResults.Ok(new AttributionReport(start, end, query.Conversion, measure, revenue is null ? null : answerCurrency, query.Taxonomy, groupBy,
-            query.Options.LookbackDays, tally.Conversions, tally.Total, revenue?.UnconvertedDeals, tally.Credits(WireNames)));
+            query.Options.LookbackDays, tally.Conversions, tally.Total, revenue?.UnconvertedDeals, credits,
+            spend is null ? null : rates.Convert(spend.Total, rates.Currency, answerCurrency) is { } cost ? Math.Round(cost, 2) : null, spend?.Unconverted));
+    }
+
+    // The groupings spend has (spend has no source detail or method).
+    private static readonly Dictionary<string, SpendGrouping> SpendGroupings = new(StringComparer.Ordinal)
+    {
+        ["channel"] = SpendGrouping.Channel,
+        ["ga4_channel"] = SpendGrouping.Ga4Channel,
+        ["source"] = SpendGrouping.Source,
+        ["medium"] = SpendGrouping.Medium,
+        ["campaign"] = SpendGrouping.Campaign,
+    };
+
+    /// <summary>
+    /// Each credit with its group's spend (in the answer's currency), the cost per credited conversion and, for revenue,
+    /// the return on it; a group with spend and no credit under a model is listed with credit 0, so spend that bought
+    /// nothing shows.
+    /// </summary>
+    private static Dictionary<string, IReadOnlyList<AttributionCredit>> WithSpend(
+        Dictionary<string, IReadOnlyList<AttributionCredit>> credits, Spend spend, ReportSettings rates, string currency, bool revenue)
+    {
+        var cost = spend.Groups
+            .Select(g => (g.Key, Amount: rates.Convert(g.Value, rates.Currency, currency)))
+            .Where(static g => g.Amount is > 0)
+            .ToDictionary(static g => g.Key, static g => Math.Round(g.Amount!.Value, 2), StringComparer.Ordinal);
+        return credits.ToDictionary(m => m.Key, m =>
+        {
+            var listed = m.Value.Select(c => cost.TryGetValue(c.Group, out var spent)
+                ? c with
+                {
+                    Cost = spent,
+                    CostPerConversion = !revenue && c.Credit > 0 ? Math.Round(spent / (decimal)c.Credit, 2) : null,
+                    Roas = revenue ? c.Credit / (double)spent : null,
+                }
+                : c).ToList();
+            listed.AddRange(cost.Where(g => m.Value.All(c => c.Group != g.Key))
+                .OrderBy(static g => g.Key, StringComparer.Ordinal)
+                .Select(g => new AttributionCredit(g.Key, 0, 0, g.Value, null, revenue ? 0 : null)));
+            return (IReadOnlyList<AttributionCredit>)listed;
+        }, StringComparer.Ordinal);
     }
 
     /// <summary>What both endpoints were asked: the conversion stage, the taxonomy, the models and the eligibility options.</summary>

@@ -9,7 +9,8 @@ namespace Ingest.Storage.Attribution;
 
 /// <summary>A stored touch as attribution reads it: the journey fields and the values a report groups by.</summary>
 public sealed record JourneyTouchRow(
-    string EventId, string Kind, DateTimeOffset OccurredAt, string Channel, string Ga4Channel, string? Source, string? Medium, string? Campaign)
+    string EventId, string Kind, DateTimeOffset OccurredAt, string Channel, string Ga4Channel, string? Source, string? Medium, string? Campaign,
+    string? SourceDetail = null, string? Method = null)
 {
     /// <summary>The touch as the models see it, its channel in the GA4 taxonomy when <paramref name="ga4"/>.</summary>
     public JourneyTouch ToJourneyTouch(bool ga4) => new(EventId, OccurredAt, ga4 ? Ga4Channel : Channel, Kind);
@@ -38,7 +39,7 @@ public sealed record LeadJourney(
 /// </summary>
 public sealed class JourneyQueries(NpgsqlDataSource dataSource)
 {
-    private const string TouchColumns = "t.event_id, t.kind, t.occurred_at, t.channel, t.ga4_channel, t.source, t.medium, t.campaign";
+    private const string TouchColumns = "t.event_id, t.kind, t.occurred_at, t.channel, t.ga4_channel, t.source, t.medium, t.campaign, t.source_detail, t.method";
 
     // Each lead's opportunity and customer milestones (reaching customer is reaching opportunity), and its conversion
     // time at the stages in @conversion (the asked stage and those after it).
@@ -78,8 +79,9 @@ public sealed class JourneyQueries(NpgsqlDataSource dataSource)
     /// The leads that converted at <paramref name="conversion"/> in [from, to), each with its touches from
     /// <paramref name="lookbackDays"/> before the conversion up to it and, with <paramref name="withDeals"/>, its won
     /// deals (one statement, streamed in lead order). A conversion with no touch in that span comes with none. Of
-    /// <c>source</c>, <c>medium</c> and <c>campaign</c> only <paramref name="groupColumn"/> is read (the others come as
-    /// null), which keeps a report over millions of touches to the columns it uses.
+    /// <c>source</c>, <c>medium</c>, <c>campaign</c>, <c>source_detail</c> and <c>method</c> only
+    /// <paramref name="groupColumn"/> is read (the others come as null), which keeps a report over millions of touches to
+    /// the columns it uses.
     /// </summary>
     public async IAsyncEnumerable<LeadJourney> ConvertedAsync(string conversion, DateTimeOffset from, DateTimeOffset to, int lookbackDays, bool withDeals,
         string? groupColumn,
@@ -120,7 +122,8 @@ public sealed class JourneyQueries(NpgsqlDataSource dataSource)
         sql.Append($"""
 
             select c.lead_id, c.created_event_id, c.converted_at, c.opportunity_at, c.customer_at, d.deal_ids, d.amounts, d.currencies, d.lead_counts,
-                   t.event_id, t.kind, t.occurred_at, t.channel, t.ga4_channel, {Read("source", groupColumn)}, {Read("medium", groupColumn)}, {Read("campaign", groupColumn)}
+                   t.event_id, t.kind, t.occurred_at, t.channel, t.ga4_channel, {Read("source", groupColumn)}, {Read("medium", groupColumn)}, {Read("campaign", groupColumn)},
+                   {Read("source_detail", groupColumn)}, {Read("method", groupColumn)}
             from c
             left join deals d on d.lead_id = c.lead_id
             left join touches t on t.lead_id = c.lead_id
@@ -165,7 +168,8 @@ public sealed class JourneyQueries(NpgsqlDataSource dataSource)
             {
                 touches.Add(new JourneyTouchRow(reader.GetString(9), reader.GetString(10), reader.GetFieldValue<DateTimeOffset>(11), reader.GetString(12),
                     reader.GetString(13), reader.IsDBNull(14) ? null : reader.GetString(14), reader.IsDBNull(15) ? null : reader.GetString(15),
-                    reader.IsDBNull(16) ? null : reader.GetString(16)));
+                    reader.IsDBNull(16) ? null : reader.GetString(16), reader.IsDBNull(17) ? null : reader.GetString(17),
+                    reader.IsDBNull(18) ? null : reader.GetString(18)));
             }
         }
 
@@ -195,8 +199,11 @@ public sealed class JourneyQueries(NpgsqlDataSource dataSource)
 
     private sealed record LeadRow(Guid lead_id, string? created_event_id, DateTime? created_occurred_at, DateTime? converted_at, DateTime? opportunity_at, DateTime? customer_at);
 
-    private sealed record TouchRow(string event_id, string kind, DateTime occurred_at, string channel, string ga4_channel, string? source, string? medium, string? campaign)
+    private sealed record TouchRow(
+        string event_id, string kind, DateTime occurred_at, string channel, string ga4_channel, string? source, string? medium, string? campaign,
+        string? source_detail, string? method)
     {
-        public JourneyTouchRow ToRow() => new(event_id, kind, new DateTimeOffset(occurred_at, TimeSpan.Zero), channel, ga4_channel, source, medium, campaign);
+        public JourneyTouchRow ToRow() =>
+            new(event_id, kind, new DateTimeOffset(occurred_at, TimeSpan.Zero), channel, ga4_channel, source, medium, campaign, source_detail, method);
     }
 }
