@@ -54,7 +54,9 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, ILogge
                 }
 
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                await using (var apply = new NpgsqlCommand(sql, connection, transaction))
+                // No command timeout: a migration that backfills a column (0008) rewrites every touch, minutes on a store
+                // of millions, and a timeout would only roll it back to run again at the next start.
+                await using (var apply = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = 0 })
                 {
                     await apply.ExecuteNonQueryAsync(cancellationToken);
                 }
