@@ -133,9 +133,10 @@ public sealed class JourneyQueries(NpgsqlDataSource dataSource)
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         // One statement sorts every eligible touch of the window (1.5 M rows for 100,000 conversions): give its sort the
-        // memory to stay off disk, for this transaction only.
+        // memory to stay off disk, and spare it Postgres' JIT, which spent 1.2 s compiling it (EXPLAIN ANALYZE on the
+        // benchmark's store, load-tests/RESULTS.md), for this transaction only.
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var memory = new NpgsqlCommand("set local work_mem = '128MB'", connection, transaction))
+        await using (var memory = new NpgsqlCommand("set local work_mem = '128MB'; set local jit = off", connection, transaction))
         {
             await memory.ExecuteNonQueryAsync(cancellationToken);
         }
