@@ -193,5 +193,62 @@ public sealed class AttributionOutcomeTests(PipelineHost host) : IClassFixture<P
         var badLead = await reader.GetAsync($"/v1/leads/{p}/attribution?conversion=deal");
         Assert.Equal(HttpStatusCode.BadRequest, badLead.StatusCode);
         Assert.Equal("conversion", (await badLead.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+        // Grouped by how the touches entered: at sql the first touches are P's visit, Q's form (POST /v1/touches: api)
+        // and S's visit. Spend has no method, so no cost shows.
+        var byMethod = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/attribution?{March}&conversion=sql&group_by=method");
+        Assert.Equal("api=1,visit=2", Credits(byMethod, "first"));
+        AssertEveryModelAddsUpTo(byMethod, 3);
+        Assert.False(byMethod.TryGetProperty("cost", out _));
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync($"/v1/reports/attribution?{March}&exclude_kinds=offline")).StatusCode);
+
+        await SpendAndReturnOnItAsync(reader);
     }
+
+    /// <summary>Spend in March against the credits above: cost per credited conversion, return on spend per model.</summary>
+    private async Task SpendAndReturnOnItAsync(HttpClient reader)
+    {
+        using var server = host.CreateClient(CollectorHost.ServerKey);
+        // Governed like touches: LinkedIn / paid social → paid_social (campaign abm); Google / CPC → paid_search (brand,
+        // and summer, which no touch has); 40 GBP has no rate. A day in February is outside the window.
+        var costs = await server.PostAsync("/v1/costs", Json("""
+            [{"date":"2026-03-05","source":"LinkedIn","medium":"paid_social","campaign":"abm","amount":300,"currency":"USD"},
+             {"date":"2026-03-06","source":"Google","medium":"CPC","campaign":"Brand","amount":90,"currency":"USD"},
+             {"date":"2026-03-07","source":"google","medium":"cpc","campaign":"summer","amount":30,"currency":"USD"},
+             {"date":"2026-03-08","source":"google","medium":"cpc","campaign":"brand","amount":40,"currency":"GBP"},
+             {"date":"2026-02-27","source":"google","medium":"cpc","campaign":"brand","amount":1000,"currency":"USD"}]
+            """));
+        Assert.Equal(5, (await costs.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accepted").GetInt32());
+
+        // Revenue at customer, full_path (credits above): paid_social 990 on 300 → roas 3.3; paid_search 270 on 90 + 30
+        // = 120 → 2.25; email and direct have no spend. The window's cost: 420 USD; 40 GBP unconverted.
+        var revenue = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/attribution?{March}&conversion=customer&value=revenue");
+        Assert.Equal(420m, revenue.GetProperty("cost").GetDecimal());
+        Assert.Equal(("GBP", 40m), revenue.GetProperty("unconverted_costs").EnumerateArray()
+            .Select(static u => (u.GetProperty("currency").GetString(), u.GetProperty("amount").GetDecimal())).Single());
+        Assert.Equal("paid_search:120:2.25,paid_social:300:3.3", Spent(revenue, "full_path"));
+        AssertEveryModelAddsUpTo(revenue, 1530);
+
+        // In EUR the cost converts too: 420 ÷ 1.1 = 381.82.
+        var inEuro = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/attribution?{March}&conversion=customer&value=revenue&currency=EUR");
+        Assert.Equal(381.82m, inEuro.GetProperty("cost").GetDecimal());
+
+        // Count at sql, first: paid_search 1 conversion on 120 → 120 per sql; paid_social 2 on 300 → 150.
+        var sql = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/attribution?{March}&conversion=sql&models=first");
+        var first = sql.GetProperty("models").GetProperty("first").EnumerateArray()
+            .ToDictionary(static g => g.GetProperty("group").GetString()!, static g => g.GetProperty("cost_per_conversion").GetDecimal());
+        Assert.Equal((120m, 150m), (first["paid_search"], first["paid_social"]));
+
+        // By campaign, full_path at customer: abm 990 on 300 → 3.3; brand 270 on 90 → 3; summer has spend and no credit:
+        // listed with credit 0 and roas 0, so spend that bought nothing shows; feb and (none) have no spend.
+        var byCampaign = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/attribution?{March}&conversion=customer&value=revenue&group_by=campaign&models=full_path");
+        Assert.Equal("abm:300:3.3,brand:90:3,summer:30:0", Spent(byCampaign, "full_path"));
+        Assert.Equal(0, byCampaign.GetProperty("models").GetProperty("full_path").EnumerateArray()
+            .Single(static g => g.GetProperty("group").GetString() == "summer").GetProperty("credit").GetDouble());
+    }
+
+    // group:cost:roas of the groups with spend, in group order.
+    private static string Spent(JsonElement report, string model) => string.Join(",", report.GetProperty("models").GetProperty(model).EnumerateArray()
+        .Where(static g => g.TryGetProperty("cost", out var c) && c.ValueKind == JsonValueKind.Number)
+        .Select(static g => $"{g.GetProperty("group").GetString()}:{g.GetProperty("cost").GetDecimal():0.##}:{g.GetProperty("roas").GetDouble():0.######}")
+        .Order(StringComparer.Ordinal));
 }
