@@ -8,6 +8,8 @@ using Ingest.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
+using static Ingest.IntegrationTests.ReadSide;
+
 namespace Ingest.IntegrationTests;
 
 /// <summary>The collector and the worker together: HTTP doors → Kafka → worker → Postgres → read API.</summary>
@@ -329,28 +331,4 @@ public sealed class PipelineTests(PipelineHost host) : IClassFixture<PipelineHos
         using var writeKeyClient = host.CreateClient(CollectorHost.WriteKey);
         Assert.Equal(HttpStatusCode.Forbidden, (await writeKeyClient.GetAsync($"/v1/reports/attribution?{period}")).StatusCode);
     }
-
-    private static async Task WaitForTouchCount(HttpClient reader, string query, int count)
-    {
-        for (var i = 0; i < 150; i++)
-        {
-            var response = await reader.GetAsync("/v1/leads?" + query);
-            if (response.StatusCode == HttpStatusCode.OK && (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("touch_count").GetInt32() == count)
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail($"lead {query} never reached {count} touches");
-    }
-
-    private static string Counts(params (string Channel, long Leads)[] expected) =>
-        string.Join(",", expected.OrderBy(e => e.Channel, StringComparer.Ordinal).Select(e => $"{e.Channel}={e.Leads}"));
-
-    private static string Counts(JsonElement report) =>
-        string.Join(",", report.GetProperty("channels").EnumerateArray()
-            .Select(c => (Channel: c.GetProperty("channel").GetString()!, Leads: c.GetProperty("leads").GetInt64()))
-            .OrderBy(c => c.Channel, StringComparer.Ordinal).Select(c => $"{c.Channel}={c.Leads}"));
 }

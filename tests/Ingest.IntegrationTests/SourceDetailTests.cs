@@ -5,6 +5,8 @@ using System.Text;
 using System.Text.Json;
 using Ingest.IntegrationTests.Doors;
 
+using static Ingest.IntegrationTests.ReadSide;
+
 namespace Ingest.IntegrationTests;
 
 /// <summary>The collector with every door configured and the worker behind it.</summary>
@@ -166,30 +168,6 @@ public sealed class SourceDetailTests(SourceDetailHost host) : IClassFixture<Sou
         Assert.Equal(sourceDetail, touch.TryGetProperty("source_detail", out var detail) ? detail.GetString() : null);
         Assert.Equal(method, touch.GetProperty("method").GetString());
     }
-
-    private static async Task WaitForTouchCount(HttpClient reader, string query, int count)
-    {
-        for (var i = 0; i < 150; i++)
-        {
-            var response = await reader.GetAsync("/v1/leads?" + query);
-            if (response.StatusCode == HttpStatusCode.OK && (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("touch_count").GetInt32() == count)
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail($"The lead {query} never reached {count} touches.");
-    }
-
-    private static string Counts(params (string Group, long Leads)[] expected) =>
-        string.Join(",", expected.OrderBy(e => e.Group, StringComparer.Ordinal).Select(e => $"{e.Group}={e.Leads}"));
-
-    private static string Counts(JsonElement report) =>
-        string.Join(",", report.GetProperty("channels").EnumerateArray()
-            .Select(c => (Group: c.GetProperty("channel").GetString()!, Leads: c.GetProperty("leads").GetInt64()))
-            .OrderBy(c => c.Group, StringComparer.Ordinal).Select(c => $"{c.Group}={c.Leads}"));
 
     private static string FunnelCounts(JsonElement report) =>
         string.Join(",", report.GetProperty("groups").EnumerateArray()
