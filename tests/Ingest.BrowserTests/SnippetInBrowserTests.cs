@@ -16,6 +16,9 @@ public sealed class SnippetInBrowserTests(BrowserStack stack) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _context = await stack.Browser.NewContextAsync();
+        // The whole suite runs its test projects side by side on 2 cores: a first navigation, while the integration
+        // hosts start, once took longer than Playwright's default 30 s (a load event, not an assertion), so allow 90 s.
+        _context.SetDefaultTimeout(90_000);
         _page = await _context.NewPageAsync();
     }
 
