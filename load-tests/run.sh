@@ -8,7 +8,7 @@
 #                                 moments (CHAOS_SEED, CHAOS_WINDOW s); then every acknowledged id checked stored exactly once
 #   load-tests/run.sh attribution the attribution report (every model, one request) over ATTRIBUTION_LEADS (100,000) leads with
 #                                 ATTRIBUTION_TOUCHES_PER_LEAD (20) touches each, seeded once into database ingest_attribution
-#   load-tests/run.sh fuzz        FUZZ_REQUESTS_PER_DOOR (10000) hostile requests to each of the 12 doors (FUZZ_SEED), topic read back
+#   load-tests/run.sh fuzz        FUZZ_REQUESTS_PER_DOOR (10000) hostile requests to each of the 16 doors (FUZZ_SEED), topic read back
 # Settings: DURATION (s, default 20), CONNECTIONS (64), ROUNDS (2), CEILING_RECORDS (batch, 200000), TOUCHES (pipeline, 300000), RATE (paced run, 5000/s),
 #           PHASES (pipeline: any of worker,pipeline,paced; default all), WARMUP_TOUCHES (30000),
 #           PACED_WARMUP_SECONDS (10; paced-only runs).

@@ -311,6 +311,30 @@ public sealed class FuzzTests(FuzzHost host, ITestOutputHelper output) : IClassF
         return (records, invalid, findings);
     }
 
+    // A JSON escape for NUL: "\u0000" whose backslash is not itself escaped (the text \u0000, six characters a user sent
+    // literally, is serialized as "\\u0000" and is no NUL).
+    private static bool HasNulEscape(ReadOnlySpan<byte> json)
+    {
+        for (var at = json.IndexOf("\\u0000"u8); at >= 0;)
+        {
+            var backslashes = 0;
+            for (var j = at - 1; j >= 0 && json[j] == (byte)'\\'; j--)
+            {
+                backslashes++;
+            }
+
+            if (backslashes % 2 == 0)
+            {
+                return true;
+            }
+
+            var next = json[(at + 1)..].IndexOf("\\u0000"u8);
+            at = next < 0 ? -1 : at + 1 + next;
+        }
+
+        return false;
+    }
+
     private static string? InvalidRecord(Message<byte[]?, byte[]> message)
     {
         var value = message.Value;
@@ -319,9 +343,9 @@ public sealed class FuzzTests(FuzzHost host, ITestOutputHelper output) : IClassF
             return "schema-version header missing or not 1";
         }
 
-        if (value.AsSpan().IndexOf("\\u0000"u8) >= 0 || value.AsSpan().IndexOf((byte)0) >= 0)
+        if (HasNulEscape(value) || value.AsSpan().IndexOf((byte)0) >= 0)
         {
-            return "NUL in the record";
+            return "NUL in the record: " + Encoding.UTF8.GetString(value[..Math.Min(value.Length, 300)]);
         }
 
         TouchRecord? record;

@@ -31,6 +31,10 @@ public sealed class HostileRequests(int seed, Uri baseAddress)
         new("governance", "POST", "/v1/governance/preview"),
         new("leads", "GET", "/v1/leads"),
         new("reports", "GET", "/v1/reports/channels"),
+        new("costs", "POST", "/v1/costs"),
+        new("imports", "POST", "/v1/imports/touches"),
+        new("reclassify", "POST", "/v1/governance/reclassify"),
+        new("attribution", "GET", "/v1/reports/attribution"),
     ];
 
     private readonly Random _random = new(seed);
@@ -81,8 +85,83 @@ public sealed class HostileRequests(int seed, Uri baseAddress)
         "governance" => Json(HttpMethod.Post, "/v1/governance/preview", GovernanceBody(), auth: Pick(["Bearer " + CollectorHost.ReadKey, "Bearer " + CollectorHost.ReadKey, "Bearer " + CollectorHost.WriteKey])),
         "leads" => WithAuth(new HttpRequestMessage(HttpMethod.Get, Pick(["/v1/leads?", "/v1/leads/" + Guid.NewGuid() + "?", "/v1/leads/not-a-guid?"]) + Query(["email", "phone", "anonymous_id", "limit", "cursor"], [])), "Bearer " + CollectorHost.ReadKey),
         "reports" => WithAuth(new HttpRequestMessage(HttpMethod.Get, "/v1/reports/channels?" + Query(["touch", "taxonomy", "from", "to", "limit"], ["first", "latest", "b2b", "ga4"])), "Bearer " + CollectorHost.ReadKey),
+        "costs" => Upload("/v1/costs", CostRows()),
+        "imports" => Upload("/v1/imports/touches", ImportRows()),
+        "reclassify" => WithAuth(new HttpRequestMessage(HttpMethod.Post, "/v1/governance/reclassify?" + Query(["dry_run", "limit", "from", "to", "after"], ["true", "false", "10", "2026-01-01T00:00:00Z"])),
+            Pick(["Bearer " + CollectorHost.ReadKey, "Bearer " + CollectorHost.ReadKey, "Bearer " + CollectorHost.ServerKey, "Bearer " + CollectorHost.WriteKey, null])),
+        "attribution" => WithAuth(new HttpRequestMessage(HttpMethod.Get, "/v1/reports/attribution?" + Query(
+            ["from", "to", "conversion", "value", "currency", "models", "group_by", "taxonomy", "lookback_days", "half_life_days", "exclude_kinds"],
+            ["sql", "customer", "revenue", "count", "EUR", "first,last", "campaign", "method", "ga4", "30", "7", "visit,offline"])), "Bearer " + CollectorHost.ReadKey),
         _ => throw new ArgumentOutOfRangeException(nameof(door), door.Name, null),
     };
+
+    private static readonly string[] CostHeader = ["date", "source", "medium", "campaign", "amount", "currency"];
+
+    private static readonly string[] ImportHeader = ["occurred_at", "email", "phone", "external_id", "event_code", "source", "medium", "campaign", "booth"];
+
+    // A spend or list upload: CSV (most often) or a JSON array of row objects, with a server key most of the time.
+    private HttpRequestMessage Upload(string path, (string[] Header, string[][] Rows) upload)
+    {
+        byte[] body;
+        string contentType;
+        if (Chance(60))
+        {
+            var lines = new List<string>();
+            if (Chance(90))
+            {
+                lines.Add(string.Join(Pick([",", ",", ";", "\t"]), Chance(10) ? upload.Header.Reverse() : upload.Header));
+            }
+
+            lines.AddRange(upload.Rows.Select(row => string.Join(',', row.Select(CsvCell))));
+            body = Mutate(string.Join(Pick(["\n", "\r\n", "\r"]), lines) + (Chance(50) ? "\n" : ""));
+            contentType = Chance(85) ? Pick(["text/csv", "text/csv; charset=utf-8", "application/csv"]) : Pick(ContentTypes);
+        }
+        else
+        {
+            body = Mutate("[" + string.Join(',', upload.Rows.Select(row => "{" + string.Join(',', upload.Header.Zip(row)
+                .Where(_ => Chance(90)).Select(c => "\"" + c.First + "\":" + (Chance(20) ? HostileValue() : "\"" + JsonEscape(c.Second) + "\""))) + "}")) + "]");
+            contentType = Chance(85) ? "application/json" : Pick(ContentTypes);
+        }
+
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Content(body, contentType) };
+        return WithAuth(request, Pick(["Bearer " + CollectorHost.ServerKey, "Bearer " + CollectorHost.ServerKey, "Bearer " + CollectorHost.ServerKey,
+            "Bearer " + CollectorHost.WriteKey, "Bearer " + CollectorHost.ReadKey, null]));
+    }
+
+    private (string[], string[][]) CostRows() => (CostHeader, Enumerable.Range(0, _random.Next(0, 30)).Select(_ => new[]
+    {
+        Chance(80) ? "2026-11-" + _random.Next(1, 31).ToString("00", System.Globalization.CultureInfo.InvariantCulture) : HostileString(),
+        Chance(80) ? Pick(["Google", "google", "LinkedIn", "bing", "Facebook"]) : HostileString(),
+        Chance(80) ? Pick(["CPC", "cpc", "paid social", "display", ""]) : HostileString(),
+        Chance(80) ? Pick(["brand", "abm_q4", ""]) : HostileString(),
+        Chance(70) ? _random.Next(0, 5000).ToString(System.Globalization.CultureInfo.InvariantCulture) + Pick(["", ".5", ".999"]) : Pick(HostileNumbers),
+        Chance(80) ? Pick(["USD", "EUR", "usd", "GBP"]) : HostileString(),
+    }).ToArray());
+
+    private (string[], string[][]) ImportRows() => (ImportHeader, Enumerable.Range(0, _random.Next(0, 30)).Select(_ => new[]
+    {
+        Chance(80) ? "2026-06-" + _random.Next(1, 31).ToString("00", System.Globalization.CultureInfo.InvariantCulture) + "T15:00:00Z" : HostileString(),
+        Chance(60) ? "fuzz" + _random.Next(1000) + "@example.com" : Chance(50) ? "" : HostileString(),
+        Chance(30) ? "+1415555" + _random.Next(1000, 9999) : Chance(50) ? "" : HostileString(),
+        Chance(20) ? "crm-" + _random.Next(1000) : "",
+        Chance(60) ? Pick(["SAASTR26", "saastr26", "NOPE", ""]) : HostileString(),
+        Chance(70) ? "" : HostileString(),
+        Chance(70) ? "" : HostileString(),
+        Chance(70) ? "" : HostileString(),
+        Chance(50) ? "B" + _random.Next(100) : HostileString(),
+    }).ToArray());
+
+    // A CSV cell: plain, quoted (with escaped or stray quotes) or carrying a delimiter or line break.
+    private string CsvCell(string value) => _random.Next(10) switch
+    {
+        0 => "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"",
+        1 => "\"" + value,
+        2 => value + ",extra",
+        3 => value + "\n",
+        _ => value,
+    };
+
+    private static string JsonEscape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
 
     private T Pick<T>(IReadOnlyList<T> items) => items[_random.Next(items.Count)];
 
