@@ -85,7 +85,7 @@ cleanup() {
   if [ "$scenario" = chaos ]; then pkill -f "Ingest.Worker.dll --urls http://127.0.0.1:808[13]" 2>/dev/null || true; fi
 }
 trap cleanup INT TERM EXIT
-start() { local dir=$1 dll=$2; shift 2; (cd "$(bin "$dir")" && exec dotnet "$dll.dll" "$@" >"$INGEST_ROOT/$OUT/$dll.log" 2>&1) & pids+=($!); }
+start() { local dir=$1 dll=$2; shift 2; (cd "$(bin "$dir")" && exec env ${START_ENV:-} dotnet "$dll.dll" "$@" >"$INGEST_ROOT/$OUT/$dll.log" 2>&1) & pids+=($!); }
 wait_http() { for _ in $(seq 1 150); do curl -fs -o /dev/null "$1" && return 0; sleep 0.2; done; die "$1 did not come up"; }
 wait_port() { for _ in $(seq 1 150); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done; die "port $1 did not open"; }
 
@@ -97,7 +97,8 @@ else
     wait_port 29092
   fi
   (cd "$(bin src/Ingest.Worker)" && dotnet Ingest.Worker.dll migrate >/dev/null)
-  start src/Ingest.Collector Ingest.Collector
+  # COLLECTOR_ENV: runtime settings for the collector alone (e.g. DOTNET_GCHeapCount=1), so the ceilings keep the defaults.
+  START_ENV=${COLLECTOR_ENV:-} start src/Ingest.Collector Ingest.Collector
   [ "$scenario" = pipeline ] && start src/Ingest.Worker Ingest.Worker
   wait_http http://127.0.0.1:8080/health/ready
 fi
