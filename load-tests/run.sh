@@ -11,7 +11,7 @@
 #   load-tests/run.sh fuzz        FUZZ_REQUESTS_PER_DOOR (10000) hostile requests to each of the 16 doors (FUZZ_SEED), topic read back
 # Settings: DURATION (s, default 20), CONNECTIONS (64), ROUNDS (2), CEILING_RECORDS (batch, 200000), TOUCHES (pipeline, 300000), RATE (paced run, 5000/s),
 #           PHASES (pipeline: any of worker,pipeline,paced; default all), WARMUP_TOUCHES (30000),
-#           PACED_WARMUP_SECONDS (10; paced-only runs).
+#           PACED_WARMUP_SECONDS (10; paced-only runs), COLLECTOR_ENV (runtime settings for the collector alone, e.g. DOTNET_GCHeapCount=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/local/infra.sh
