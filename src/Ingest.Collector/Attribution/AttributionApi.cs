@@ -162,7 +162,7 @@ public static class AttributionApi
         var revenue = measure == "revenue" ? new RevenueShares(rates, answerCurrency) : null;
         var tally = new AttributionTally(query.Models, query.Options, query.Ga4, groupOf);
         await foreach (var journey in journeys.ConvertedAsync(query.Conversion, start, end, query.Options.LookbackDays, withDeals: revenue is not null,
-            groupColumn: groupBy is "source" or "medium" or "campaign" or "source_detail" or "method" ? groupBy : null, cancellationToken))
+            groupColumn: groupBy is "channel" or "ga4_channel" ? null : groupBy, cancellationToken))
         {
             tally.Add(journey, revenue?.ValueOf(journey) ?? 1);
         }

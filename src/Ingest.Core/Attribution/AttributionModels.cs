@@ -17,11 +17,18 @@ public static class AttributionModels
         var distinct = models.Distinct().ToList();
         var weighed = Weigh(journey, options, distinct);
         var leftOut = new List<LeftOutTouch>();
+        // Eligible is the subsequence of Order Weigh kept: the rest are the touches left out (their reason asked again).
+        var since = journey.ConversionAt.AddDays(-options.LookbackDays);
+        var next = 0;
         foreach (var i in weighed.Order)
         {
-            if (LeftOutReason(journey.Touches[i], journey, options) is { } reason)
+            if (next < weighed.Eligible.Count && weighed.Eligible[next] == i)
             {
-                leftOut.Add(new LeftOutTouch(journey.Touches[i], reason));
+                next++;
+            }
+            else
+            {
+                leftOut.Add(new LeftOutTouch(journey.Touches[i], LeftOutReason(journey.Touches[i], journey.ConversionAt, since, options)!));
             }
         }
 
@@ -48,11 +55,12 @@ public static class AttributionModels
     public static JourneyWeights Weigh(Journey journey, AttributionOptions options, IReadOnlyList<AttributionModel> models)
     {
         var order = TimeOrder(journey.Touches);
+        var since = journey.ConversionAt.AddDays(-options.LookbackDays);
         var eligible = new List<JourneyTouch>(order.Length);
         var indexes = new List<int>(order.Length);
         foreach (var i in order)
         {
-            if (LeftOutReason(journey.Touches[i], journey, options) is null)
+            if (LeftOutReason(journey.Touches[i], journey.ConversionAt, since, options) is null)
             {
                 eligible.Add(journey.Touches[i]);
                 indexes.Add(i);
@@ -75,10 +83,10 @@ public static class AttributionModels
     }
 
     /// <summary>Why a touch gets no credit, or null when it is eligible.</summary>
-    private static string? LeftOutReason(JourneyTouch touch, Journey journey, AttributionOptions options) =>
+    private static string? LeftOutReason(JourneyTouch touch, DateTimeOffset conversionAt, DateTimeOffset since, AttributionOptions options) =>
         options.ExcludedKinds?.Contains(touch.Kind) == true ? "excluded_kind"
-        : touch.OccurredAt > journey.ConversionAt ? "after_conversion"
-        : touch.OccurredAt < journey.ConversionAt.AddDays(-options.LookbackDays) ? "outside_lookback"
+        : touch.OccurredAt > conversionAt ? "after_conversion"
+        : touch.OccurredAt < since ? "outside_lookback"
         : null;
 
     /// <summary>Indexes of <paramref name="touches"/> by time, then event id (ordinal); no sort when they come in that order, as the store reads them.</summary>
