@@ -34,17 +34,6 @@ public static class AttributionApi
 
     private static readonly Dictionary<AttributionModel, string> WireNames = ModelNames.ToDictionary(static p => p.Value, static p => p.Key);
 
-    private static readonly Dictionary<string, Func<JourneyTouchRow, string?>> Groups = new(StringComparer.Ordinal)
-    {
-        ["channel"] = static t => t.Channel,
-        ["ga4_channel"] = static t => t.Ga4Channel,
-        ["source"] = static t => t.Source,
-        ["medium"] = static t => t.Medium,
-        ["campaign"] = static t => t.Campaign,
-        ["source_detail"] = static t => t.SourceDetail,
-        ["method"] = static t => t.Method,
-    };
-
     private static readonly string[] Kinds = ["form", "call", "ad", "visit", "offline"];
 
     private const string Parameters = "conversion=lead|mql|sql|opportunity|customer (default lead: the lead's creation, its lead-creation touch's time; a stage: "
@@ -148,24 +137,18 @@ public static class AttributionApi
         }
 
         var groupBy = group_by ?? "channel";
-        if (!Groups.TryGetValue(groupBy, out var groupOf))
+        if (!JourneyQueries.GroupColumns.Contains(groupBy))
         {
             return Bad("group_by", "group_by must be one of: channel, ga4_channel, source, medium, campaign, source_detail, method.");
         }
 
-        // taxonomy=ga4 picks the channel of group_by=channel, as in the funnel.
-        if (groupBy == "channel" && query.Ga4)
-        {
-            groupOf = static t => t.Ga4Channel;
-        }
-
+        // taxonomy=ga4 picks the channel last_non_direct reads and group_by=channel groups by, as in the funnel.
+        var channelColumn = query.Ga4 ? "ga4_channel" : "channel";
         var revenue = measure == "revenue" ? new RevenueShares(rates, answerCurrency) : null;
-        var tally = new AttributionTally(query.Models, query.Options, query.Ga4, groupOf);
-        await foreach (var journey in journeys.ConvertedAsync(query.Conversion, start, end, query.Options.LookbackDays, withDeals: revenue is not null,
-            groupColumn: groupBy is "channel" or "ga4_channel" ? null : groupBy, cancellationToken))
-        {
-            tally.Add(journey, revenue?.ValueOf(journey) ?? 1);
-        }
+        var tally = new AttributionTally(query.Models, query.Options);
+        await journeys.ForEachConvertedAsync(query.Conversion, start, end, query.Options.LookbackDays, withDeals: revenue is not null,
+            channelColumn, groupColumn: groupBy == "channel" ? channelColumn : groupBy, (IReadOnlyCollection<string>?)query.Options.ExcludedKinds ?? [],
+            lead => tally.Add(lead, revenue?.ValueOf(lead.WonDeals) ?? 1), cancellationToken);
 
         var spend = SpendGroupings.TryGetValue(groupBy, out var grouping)
             ? await costs.SpendAsync(start, end, grouping, rates, cancellationToken, query.Ga4)

@@ -9,11 +9,14 @@ namespace Ingest.Collector.Attribution;
 /// credits add up to <see cref="Total"/>. The report's hot loop: one group lookup per eligible touch, the models'
 /// shares added into that group's row.
 /// </summary>
-public sealed class AttributionTally(IReadOnlyList<AttributionModel> models, AttributionOptions options, bool ga4, Func<JourneyTouchRow, string?> groupOf)
+public sealed class AttributionTally(IReadOnlyList<AttributionModel> models, AttributionOptions options)
 {
     public const string NoGroup = "(none)";
 
     private readonly AttributionModel[] _models = [.. models.Distinct()];
+
+    // One set of share buffers for every conversion the report weighs.
+    private readonly JourneyWeights _weights = new();
 
     // Group → its credit under each model (indexed as _models).
     private readonly Dictionary<string, double[]> _sums = new(StringComparer.Ordinal);
@@ -24,12 +27,13 @@ public sealed class AttributionTally(IReadOnlyList<AttributionModel> models, Att
     public double Total { get; private set; }
 
     /// <summary>Credits one converted lead worth <paramref name="value"/>.</summary>
-    public void Add(LeadJourney journey, double value = 1)
+    public void Add(ConvertedLead lead, double value = 1)
     {
         Conversions++;
         Total += value;
-        var weighed = AttributionModels.Weigh(journey.ToJourney(ga4), options, _models);
-        if (weighed.Eligible.Count == 0)
+        var weighed = AttributionModels.Weigh(lead.ToJourney(), options, _models, _weights);
+        var eligible = weighed.Eligible;
+        if (eligible.Length == 0)
         {
             var none = Row(NoGroup);
             for (var m = 0; m < _models.Length; m++)
@@ -40,12 +44,12 @@ public sealed class AttributionTally(IReadOnlyList<AttributionModel> models, Att
             return;
         }
 
-        for (var k = 0; k < weighed.Eligible.Count; k++)
+        for (var k = 0; k < eligible.Length; k++)
         {
-            var row = Row(groupOf(journey.Touches[weighed.Eligible[k]]) ?? NoGroup);
+            var row = Row(lead.Groups[eligible[k]] ?? NoGroup);
             for (var m = 0; m < _models.Length; m++)
             {
-                row[m] += weighed.Weights[m][k] * value;
+                row[m] += weighed.Weight(m, k) * value;
             }
         }
     }

@@ -15,10 +15,10 @@ public sealed class RevenueShares(ReportSettings rates, string currency)
     public long UnconvertedDeals => _unconverted.Count;
 
     /// <summary>The sum of the lead's shares of its won deals.</summary>
-    public double ValueOf(LeadJourney journey)
+    public double ValueOf(IReadOnlyList<JourneyDeal> wonDeals)
     {
         var value = 0m;
-        foreach (var deal in journey.WonDeals)
+        foreach (var deal in wonDeals)
         {
             if (rates.Convert(deal.Amount, deal.Currency, currency) is { } amount)
             {

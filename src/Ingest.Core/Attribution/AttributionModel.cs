@@ -40,8 +40,12 @@ public enum TouchRoles
     Last = 16,
 }
 
-/// <summary>One stored touch of a lead, as attribution sees it.</summary>
-public readonly record struct JourneyTouch(string EventId, DateTimeOffset OccurredAt, string Channel, string Kind);
+/// <summary>
+/// One stored touch of a lead, as attribution sees it. <see cref="LeadCreation"/> marks the lead-creation touch when the
+/// reader found it itself; the attribution report's reader does, and it reads the touches already in time order with ties
+/// broken by event id, so it leaves <see cref="EventId"/> and <see cref="Kind"/> empty (excluded kinds filtered out as it reads).
+/// </summary>
+public readonly record struct JourneyTouch(string EventId, DateTimeOffset OccurredAt, string Channel, string Kind, bool LeadCreation = false);
 
 /// <summary>
 /// A lead's touches (any order) and the conversion to credit: its time, the lead-creation touch's event id, and the
@@ -70,26 +74,61 @@ public sealed record JourneyCredit(IReadOnlyList<CreditedTouch> Credited, IReadO
 /// <summary>
 /// One conversion's shares without the explanation: <see cref="Order"/> is every touch's index in time order,
 /// <see cref="Eligible"/> the eligible ones' indexes (into the journey's touches, in time order) and
-/// <c>Weights[m][k]</c> the share of <c>Eligible[k]</c> under the m-th model asked for.
+/// <see cref="Weight"/>(m, k) the share of <c>Eligible[k]</c> under the m-th model asked for. Reusable: a report passes
+/// one instance to <see cref="AttributionModels.Weigh"/> for every conversion, and each call overwrites the last one's
+/// shares, so the report allocates nothing per conversion once the buffers have grown to its longest journey.
 /// </summary>
 public sealed class JourneyWeights
 {
-    private readonly AttributionModels.Milestones? _milestones;
+    private int[] _order = [];
+    private int[] _eligible = [];
+    private double[][] _weights = [];
+    private int _touches;
+    private int _eligibleCount;
+    private AttributionModels.Milestones? _milestones;
 
-    internal JourneyWeights(int[] order, List<int> eligible, double[][] weights, AttributionModels.Milestones? milestones)
-    {
-        Order = order;
-        Eligible = eligible;
-        Weights = weights;
-        _milestones = milestones;
-    }
+    public ReadOnlySpan<int> Order => _order.AsSpan(0, _touches);
 
-    public IReadOnlyList<int> Order { get; }
+    public ReadOnlySpan<int> Eligible => _eligible.AsSpan(0, _eligibleCount);
 
-    public IReadOnlyList<int> Eligible { get; }
-
-    public double[][] Weights { get; }
+    /// <summary>The share of the k-th eligible touch under the m-th model asked for; a model's shares sum to 1.</summary>
+    public double Weight(int model, int k) => _weights[model][k];
 
     /// <summary>The milestones the k-th eligible touch stands for.</summary>
     public TouchRoles RolesOf(int k) => _milestones?.RolesOf(k) ?? TouchRoles.None;
+
+    internal Span<int> StartOrder(int touches)
+    {
+        _touches = touches;
+        _eligibleCount = 0;
+        _milestones = null;
+        if (_order.Length < touches)
+        {
+            _order = new int[Math.Max(touches, _order.Length * 2)];
+            _eligible = new int[_order.Length];
+        }
+
+        return _order.AsSpan(0, touches);
+    }
+
+    internal void AddEligible(int index) => _eligible[_eligibleCount++] = index;
+
+    /// <summary>The m-th model's shares for the eligible touches, cleared.</summary>
+    internal Span<double> StartWeights(int models, int model, AttributionModels.Milestones milestones)
+    {
+        _milestones = milestones;
+        if (_weights.Length < models)
+        {
+            Array.Resize(ref _weights, models);
+        }
+
+        if (_weights[model] is not { } weights || weights.Length < _eligibleCount)
+        {
+            _weights[model] = weights = new double[Math.Max(_eligibleCount, _order.Length)];
+        }
+
+        var span = weights.AsSpan(0, _eligibleCount);
+        span.Clear();
+        return span;
+    }
 }

@@ -22,7 +22,7 @@ public static class AttributionModels
         var next = 0;
         foreach (var i in weighed.Order)
         {
-            if (next < weighed.Eligible.Count && weighed.Eligible[next] == i)
+            if (next < weighed.Eligible.Length && weighed.Eligible[next] == i)
             {
                 next++;
             }
@@ -32,13 +32,13 @@ public static class AttributionModels
             }
         }
 
-        var credited = new List<CreditedTouch>(weighed.Eligible.Count);
-        for (var k = 0; k < weighed.Eligible.Count; k++)
+        var credited = new List<CreditedTouch>(weighed.Eligible.Length);
+        for (var k = 0; k < weighed.Eligible.Length; k++)
         {
             var shares = new Dictionary<AttributionModel, double>(distinct.Count);
             for (var m = 0; m < distinct.Count; m++)
             {
-                shares[distinct[m]] = weighed.Weights[m][k];
+                shares[distinct[m]] = weighed.Weight(m, k);
             }
 
             credited.Add(new CreditedTouch(journey.Touches[weighed.Eligible[k]], weighed.RolesOf(k), shares));
@@ -48,38 +48,41 @@ public static class AttributionModels
     }
 
     /// <summary>
-    /// The shares alone, without the explanation <see cref="Credit"/> builds (the report's path: no allocation per
-    /// touch): the eligible touches as indexes into <c>journey.Touches</c> in time order, and per model of
-    /// <paramref name="models"/> (in that order) their weights, each model's summing to 1. No eligible touch: none.
+    /// The shares alone, without the explanation <see cref="Credit"/> builds (the report's path): the eligible touches
+    /// as indexes into <c>journey.Touches</c> in time order, and per model of <paramref name="models"/> (in that order)
+    /// their weights, each model's summing to 1. No eligible touch: none. With <paramref name="into"/> the shares are
+    /// written there (overwriting the last journey's) and nothing is allocated once its buffers are big enough.
     /// </summary>
-    public static JourneyWeights Weigh(Journey journey, AttributionOptions options, IReadOnlyList<AttributionModel> models)
+    public static JourneyWeights Weigh(Journey journey, AttributionOptions options, IReadOnlyList<AttributionModel> models, JourneyWeights? into = null)
     {
-        var order = TimeOrder(journey.Touches);
+        var weighed = into ?? new JourneyWeights();
+        var touches = journey.Touches;
+        var order = weighed.StartOrder(touches.Count);
+        TimeOrder(touches, order);
         var since = journey.ConversionAt.AddDays(-options.LookbackDays);
-        var eligible = new List<JourneyTouch>(order.Length);
-        var indexes = new List<int>(order.Length);
+        var eligible = 0;
         foreach (var i in order)
         {
-            if (LeftOutReason(journey.Touches[i], journey.ConversionAt, since, options) is null)
+            if (LeftOutReason(touches[i], journey.ConversionAt, since, options) is null)
             {
-                eligible.Add(journey.Touches[i]);
-                indexes.Add(i);
+                weighed.AddEligible(i);
+                eligible++;
             }
         }
 
-        if (eligible.Count == 0)
+        if (eligible == 0)
         {
-            return new JourneyWeights(order, indexes, [], null);
+            return weighed;
         }
 
-        var milestones = Milestones.Of(eligible, journey);
-        var weights = new double[models.Count][];
+        var eligibleTouches = new EligibleTouches(touches, weighed.Eligible);
+        var milestones = Milestones.Of(eligibleTouches, journey);
         for (var m = 0; m < models.Count; m++)
         {
-            weights[m] = Weigh(models[m], eligible, milestones, journey.ConversionAt, options.HalfLifeDays);
+            WeighModel(models[m], eligibleTouches, milestones, journey.ConversionAt, options.HalfLifeDays, weighed.StartWeights(models.Count, m, milestones));
         }
 
-        return new JourneyWeights(order, indexes, weights, milestones);
+        return weighed;
     }
 
     /// <summary>Why a touch gets no credit, or null when it is eligible.</summary>
@@ -90,9 +93,8 @@ public static class AttributionModels
         : null;
 
     /// <summary>Indexes of <paramref name="touches"/> by time, then event id (ordinal); no sort when they come in that order, as the store reads them.</summary>
-    private static int[] TimeOrder(IReadOnlyList<JourneyTouch> touches)
+    private static void TimeOrder(IReadOnlyList<JourneyTouch> touches, Span<int> order)
     {
-        var order = new int[touches.Count];
         var sorted = true;
         for (var i = 0; i < order.Length; i++)
         {
@@ -103,19 +105,26 @@ public static class AttributionModels
         if (!sorted)
         {
             // Ties (the same time and event id) keep their input order, as a stable sort would.
-            Array.Sort(order, (a, b) => Compare(touches[a], touches[b]) is var c && c != 0 ? c : a.CompareTo(b));
+            order.Sort((a, b) => Compare(touches[a], touches[b]) is var c && c != 0 ? c : a.CompareTo(b));
         }
-
-        return order;
 
         static int Compare(JourneyTouch x, JourneyTouch y) =>
             x.OccurredAt.CompareTo(y.OccurredAt) is var c && c != 0 ? c : string.CompareOrdinal(x.EventId, y.EventId);
     }
 
-    private static double[] Weigh(AttributionModel model, List<JourneyTouch> touches, Milestones m, DateTimeOffset conversionAt, double halfLifeDays)
+    /// <summary>The eligible touches in time order, as a view over the journey's touches (no copy).</summary>
+    internal readonly ref struct EligibleTouches(IReadOnlyList<JourneyTouch> touches, ReadOnlySpan<int> eligible)
+    {
+        private readonly ReadOnlySpan<int> _eligible = eligible;
+
+        public int Count => _eligible.Length;
+
+        public JourneyTouch this[int k] => touches[_eligible[k]];
+    }
+
+    private static void WeighModel(AttributionModel model, EligibleTouches touches, Milestones m, DateTimeOffset conversionAt, double halfLifeDays, Span<double> weights)
     {
         var n = touches.Count;
-        var weights = new double[n];
         switch (model)
         {
             case AttributionModel.First:
@@ -125,11 +134,16 @@ public static class AttributionModels
                 weights[n - 1] = 1;
                 break;
             case AttributionModel.LastNonDirect:
-                var lastNonDirect = touches.FindLastIndex(static t => t.Channel is not (Channels.B2b.Direct or Channels.Ga4.Direct));
+                var lastNonDirect = n - 1;
+                while (lastNonDirect >= 0 && touches[lastNonDirect].Channel is Channels.B2b.Direct or Channels.Ga4.Direct)
+                {
+                    lastNonDirect--;
+                }
+
                 weights[lastNonDirect >= 0 ? lastNonDirect : n - 1] = 1;
                 break;
             case AttributionModel.Linear:
-                Array.Fill(weights, 1.0 / n);
+                weights.Fill(1.0 / n);
                 break;
             case AttributionModel.TimeDecay:
                 for (var i = 0; i < n; i++)
@@ -153,8 +167,6 @@ public static class AttributionModels
             default:
                 throw new ArgumentOutOfRangeException(nameof(model), model, null);
         }
-
-        return weights;
     }
 
     /// <summary>
@@ -163,7 +175,7 @@ public static class AttributionModels
     /// the rest's share when no touch is left for it, go to the milestone touches that exist in proportion to what they
     /// hold. Allocation-free: the report calls it for every conversion.
     /// </summary>
-    private static void PositionBased(double[] weights, ReadOnlySpan<(int? Index, double Share)> slots, double restShare, int restFrom, int restTo)
+    private static void PositionBased(Span<double> weights, ReadOnlySpan<(int? Index, double Share)> slots, double restShare, int restFrom, int restTo)
     {
         var leftover = 0.0;
         Span<int> heldBuffer = stackalloc int[4];
@@ -221,9 +233,14 @@ public static class AttributionModels
         }
     }
 
-    private static void Normalize(double[] weights)
+    private static void Normalize(Span<double> weights)
     {
-        var sum = weights.Sum();
+        var sum = 0.0;
+        foreach (var weight in weights)
+        {
+            sum += weight;
+        }
+
         for (var i = 0; i < weights.Length; i++)
         {
             weights[i] /= sum;
@@ -231,11 +248,19 @@ public static class AttributionModels
     }
 
     /// <summary>Where the milestones fall among the eligible touches (indexes; null when not among them).</summary>
-    internal sealed record Milestones(int Last, int? LeadCreation, int? Opportunity, int? Close)
+    internal readonly record struct Milestones(int Last, int? LeadCreation, int? Opportunity, int? Close)
     {
-        public static Milestones Of(List<JourneyTouch> eligible, Journey journey)
+        public static Milestones Of(EligibleTouches eligible, Journey journey)
         {
-            int? leadCreation = journey.LeadCreatedEventId is { } id && eligible.FindIndex(t => t.EventId == id) is >= 0 and var at ? at : null;
+            int? leadCreation = null;
+            for (var k = 0; k < eligible.Count && leadCreation is null; k++)
+            {
+                if (eligible[k].LeadCreation || (journey.LeadCreatedEventId is { } id && eligible[k].EventId == id))
+                {
+                    leadCreation = k;
+                }
+            }
+
             return new Milestones(eligible.Count - 1, leadCreation, LastAtOrBefore(eligible, ReachedBy(journey.OpportunityAt, journey.ConversionAt)),
                 LastAtOrBefore(eligible, ReachedBy(journey.CustomerAt, journey.ConversionAt)));
         }
@@ -251,7 +276,22 @@ public static class AttributionModels
         // before the conversion, so "the last touch at or before it" would otherwise pick the last touch).
         private static DateTimeOffset? ReachedBy(DateTimeOffset? milestone, DateTimeOffset conversionAt) => milestone <= conversionAt ? milestone : null;
 
-        private static int? LastAtOrBefore(List<JourneyTouch> eligible, DateTimeOffset? at) =>
-            at is { } time && eligible.FindLastIndex(t => t.OccurredAt <= time) is >= 0 and var index ? index : null;
+        private static int? LastAtOrBefore(EligibleTouches eligible, DateTimeOffset? at)
+        {
+            if (at is not { } time)
+            {
+                return null;
+            }
+
+            for (var k = eligible.Count - 1; k >= 0; k--)
+            {
+                if (eligible[k].OccurredAt <= time)
+                {
+                    return k;
+                }
+            }
+
+            return null;
+        }
     }
 }

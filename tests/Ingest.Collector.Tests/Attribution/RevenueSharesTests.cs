@@ -13,15 +13,15 @@ public sealed class RevenueSharesTests
     private static readonly JourneyDeal InEuro = new("D-Q", 300, "EUR", Leads: 1);
     private static readonly JourneyDeal InPounds = new("D-GBP", 100, "GBP", Leads: 2);
 
-    private static LeadJourney Lead(params JourneyDeal[] deals) => new(Guid.NewGuid(), DateTimeOffset.UnixEpoch, null, null, null, [], deals);
+    private static JourneyDeal[] WonDeals(params JourneyDeal[] deals) => deals;
 
     [Fact]
     public void ValueOf_SplitsEachDealAmongItsLeads_AndConvertsThroughTheRates()
     {
         var shares = new RevenueShares(Rates, "USD");
         // Half of 1,200 USD; half of 1,200 plus 300 EUR × 1.1.
-        Assert.Equal(600, shares.ValueOf(Lead(Shared)), 9);
-        Assert.Equal(930, shares.ValueOf(Lead(Shared, InEuro)), 9);
+        Assert.Equal(600, shares.ValueOf(WonDeals(Shared)), 9);
+        Assert.Equal(930, shares.ValueOf(WonDeals(Shared, InEuro)), 9);
         Assert.Equal(0, shares.UnconvertedDeals);
     }
 
@@ -30,16 +30,16 @@ public sealed class RevenueSharesTests
     {
         var shares = new RevenueShares(Rates, "EUR");
         // 1,200 USD ÷ 1.1 ÷ 2 = 545.454545…; 300 EUR stays 300.
-        Assert.Equal(545.454545454, shares.ValueOf(Lead(Shared)), 6);
-        Assert.Equal(300, shares.ValueOf(Lead(InEuro)), 9);
+        Assert.Equal(545.454545454, shares.ValueOf(WonDeals(Shared)), 6);
+        Assert.Equal(300, shares.ValueOf(WonDeals(InEuro)), 9);
     }
 
     [Fact]
     public void ValueOf_ADealWithoutARate_IsNotCredited_AndCountedOnceAcrossItsLeads()
     {
         var shares = new RevenueShares(Rates, "USD");
-        Assert.Equal(600, shares.ValueOf(Lead(Shared, InPounds)), 9);
-        Assert.Equal(0, shares.ValueOf(Lead(InPounds)));
+        Assert.Equal(600, shares.ValueOf(WonDeals(Shared, InPounds)), 9);
+        Assert.Equal(0, shares.ValueOf(WonDeals(InPounds)));
         Assert.Equal(1, shares.UnconvertedDeals);
         Assert.False(Rates.CanConvertInto("GBP"));
         Assert.True(Rates.CanConvertInto("eur"));
