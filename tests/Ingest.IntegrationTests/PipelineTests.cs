@@ -251,6 +251,10 @@ public sealed class PipelineTests(PipelineHost host) : IClassFixture<PipelineHos
             // Lead B: one paid-social form. A visitor in the same month is no conversion.
             """{"event_id":"bt-1","kind":"form","email":"bt@example.com","occurred_at":"2025-05-15T10:00:00Z","page_url":"https://acme.com/?utm_source=linkedin&utm_medium=paid_social&utm_campaign=abm"}""",
             """{"event_id":"vt-1","kind":"visit","anonymous_id":"anon-vt","occurred_at":"2025-05-16T10:00:00Z","page_url":"https://acme.com/?utm_source=google&utm_medium=cpc"}""",
+            // Lead C (July): a paid-search visit and the email form that creates the lead at the same instant, sent in the
+            // opposite order of their event ids: the tie goes by event id, so the form comes first.
+            """{"event_id":"ct-b","kind":"visit","anonymous_id":"anon-ct","occurred_at":"2025-07-01T10:00:00Z","page_url":"https://acme.com/?utm_source=google&utm_medium=cpc"}""",
+            """{"event_id":"ct-a","kind":"form","anonymous_id":"anon-ct","email":"ct@example.com","occurred_at":"2025-07-01T10:00:00Z","page_url":"https://acme.com/contact?utm_source=newsletter&utm_medium=email"}""",
         ];
         foreach (var touch in touches)
         {
@@ -260,6 +264,7 @@ public sealed class PipelineTests(PipelineHost host) : IClassFixture<PipelineHos
         await WaitForTouchCount(reader, "email=at@example.com", 5);
         await WaitForTouchCount(reader, "email=bt@example.com", 1);
         await WaitForTouchCount(reader, "anonymous_id=anon-vt", 1);
+        await WaitForTouchCount(reader, "email=ct@example.com", 2);
         var leadId = (await reader.GetFromJsonAsync<JsonElement>("/v1/leads?email=at@example.com")).GetProperty("lead_id").GetString();
 
         var explained = await reader.GetFromJsonAsync<JsonElement>($"/v1/leads/{leadId}/attribution");
@@ -311,6 +316,27 @@ public sealed class PipelineTests(PipelineHost host) : IClassFixture<PipelineHos
         {
             Assert.Equal(2, report.GetProperty("models").GetProperty(model).EnumerateArray().Sum(g => g.GetProperty("credit").GetDouble()), 6);
         }
+
+        // Without visits, lead A's only eligible touch is its email form.
+        var withoutVisits = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/attribution?{period}&exclude_kinds=visit&models=first,linear,u_shaped");
+        foreach (var model in new[] { "first", "linear", "u_shaped" })
+        {
+            Assert.Equal("email=1,paid_social=1", string.Join(",", withoutVisits.GetProperty("models").GetProperty(model).EnumerateArray()
+                .Select(g => $"{g.GetProperty("group").GetString()}={g.GetProperty("credit").GetDouble():0.####}").Order(StringComparer.Ordinal)));
+        }
+
+        // Lead C's tie: the form (ct-a) is first and the lead creation, the visit (ct-b) last; U-shaped gives the visit
+        // after the lead creation nothing, full path gives it the rest's 10 %.
+        var july = await reader.GetFromJsonAsync<JsonElement>("/v1/reports/attribution?from=2025-07-01T00:00:00Z&to=2025-08-01T00:00:00Z&models=first,last,u_shaped,full_path");
+        string JulyCredits(string model) => string.Join(",", july.GetProperty("models").GetProperty(model).EnumerateArray()
+            .Select(g => $"{g.GetProperty("group").GetString()}={g.GetProperty("credit").GetDouble():0.####}").Order(StringComparer.Ordinal));
+        Assert.Equal("email=1", JulyCredits("first"));
+        Assert.Equal("paid_search=1", JulyCredits("last"));
+        Assert.Equal("email=1", JulyCredits("u_shaped"));
+        Assert.Equal("email=0.9,paid_search=0.1", JulyCredits("full_path"));
+        var leadC = (await reader.GetFromJsonAsync<JsonElement>("/v1/leads?email=ct@example.com")).GetProperty("lead_id").GetString();
+        var explainedC = await reader.GetFromJsonAsync<JsonElement>($"/v1/leads/{leadC}/attribution?models=first");
+        Assert.Equal(["ct-a", "ct-b"], explainedC.GetProperty("touches").EnumerateArray().Select(t => t.GetProperty("event_id").GetString()));
 
         var bySource = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/attribution?{period}&group_by=source&models=first");
         Assert.Equal(["google", "linkedin"], bySource.GetProperty("models").GetProperty("first").EnumerateArray().Select(g => g.GetProperty("group").GetString()).Order(StringComparer.Ordinal));
