@@ -39,15 +39,23 @@ public sealed class ConfiguredCollector(string environment, IReadOnlyDictionary<
             }
         }
 
-        using var factory = new ConfiguredCollector(environment, settings);
-        try
+        // WebApplicationFactory can lose a race with the entry point's own failing start and report the disposed service
+        // provider instead of the failure (dotnet/aspnetcore#33494): such an answer is asked again, five times at most.
+        for (var attempt = 1; ; attempt++)
         {
-            _ = factory.Server;
-            return null;
-        }
-        catch (Exception ex)
-        {
-            return ex.ToString();
+            using var factory = new ConfiguredCollector(environment, settings);
+            try
+            {
+                _ = factory.Server;
+                return null;
+            }
+            catch (ObjectDisposedException) when (attempt < 5)
+            {
+            }
+            catch (Exception ex)
+            {
+                return ex.ToString();
+            }
         }
     }
 }
