@@ -305,8 +305,7 @@ public sealed class PipelineTests(PipelineHost host) : IClassFixture<PipelineHos
         // No stage outcomes in this fixture: no lead reached sql.
         var atSql = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/attribution?{period}&conversion=sql");
         Assert.Equal((0L, 0.0), (atSql.GetProperty("conversions").GetInt64(), atSql.GetProperty("total").GetDouble()));
-        string Credits(string model) => string.Join(",", report.GetProperty("models").GetProperty(model).EnumerateArray()
-            .Select(g => $"{g.GetProperty("group").GetString()}={g.GetProperty("credit").GetDouble():0.####}").Order(StringComparer.Ordinal));
+        string Credits(string model) => CreditsOf(report, model);
         Assert.Equal("paid_search=1,paid_social=1", Credits("first"));
         Assert.Equal("email=1,paid_social=1", Credits("last"));
         Assert.Equal("direct=0.3333,email=0.3333,paid_search=0.3333,paid_social=1", Credits("linear"));
@@ -321,15 +320,13 @@ public sealed class PipelineTests(PipelineHost host) : IClassFixture<PipelineHos
         var withoutVisits = await reader.GetFromJsonAsync<JsonElement>($"/v1/reports/attribution?{period}&exclude_kinds=visit&models=first,linear,u_shaped");
         foreach (var model in new[] { "first", "linear", "u_shaped" })
         {
-            Assert.Equal("email=1,paid_social=1", string.Join(",", withoutVisits.GetProperty("models").GetProperty(model).EnumerateArray()
-                .Select(g => $"{g.GetProperty("group").GetString()}={g.GetProperty("credit").GetDouble():0.####}").Order(StringComparer.Ordinal)));
+            Assert.Equal("email=1,paid_social=1", CreditsOf(withoutVisits, model));
         }
 
         // Lead C's tie: the form (ct-a) is first and the lead creation, the visit (ct-b) last; U-shaped gives the visit
         // after the lead creation nothing, full path gives it the rest's 10 %.
         var july = await reader.GetFromJsonAsync<JsonElement>("/v1/reports/attribution?from=2025-07-01T00:00:00Z&to=2025-08-01T00:00:00Z&models=first,last,u_shaped,full_path");
-        string JulyCredits(string model) => string.Join(",", july.GetProperty("models").GetProperty(model).EnumerateArray()
-            .Select(g => $"{g.GetProperty("group").GetString()}={g.GetProperty("credit").GetDouble():0.####}").Order(StringComparer.Ordinal));
+        string JulyCredits(string model) => CreditsOf(july, model);
         Assert.Equal("email=1", JulyCredits("first"));
         Assert.Equal("paid_search=1", JulyCredits("last"));
         Assert.Equal("email=1", JulyCredits("u_shaped"));
@@ -357,4 +354,8 @@ public sealed class PipelineTests(PipelineHost host) : IClassFixture<PipelineHos
         using var writeKeyClient = host.CreateClient(CollectorHost.WriteKey);
         Assert.Equal(HttpStatusCode.Forbidden, (await writeKeyClient.GetAsync($"/v1/reports/attribution?{period}")).StatusCode);
     }
+
+    /// <summary>A report's credits under <paramref name="model"/> as "group=credit" pairs (4 decimals), in group order.</summary>
+    private static string CreditsOf(JsonElement report, string model) => string.Join(",", report.GetProperty("models").GetProperty(model).EnumerateArray()
+        .Select(g => $"{g.GetProperty("group").GetString()}={g.GetProperty("credit").GetDouble():0.####}").Order(StringComparer.Ordinal));
 }
