@@ -113,10 +113,16 @@ public sealed class JourneyWeights
 
     internal void AddEligible(int index) => _eligible[_eligibleCount++] = index;
 
-    /// <summary>The m-th model's shares for the eligible touches, cleared.</summary>
-    internal Span<double> StartWeights(int models, int model, AttributionModels.Milestones milestones)
+    /// <summary>Keeps the milestones found among the eligible touches (for <see cref="RolesOf"/>) and hands them back.</summary>
+    internal AttributionModels.Milestones Found(AttributionModels.Milestones milestones)
     {
         _milestones = milestones;
+        return milestones;
+    }
+
+    /// <summary>The m-th model's shares for the eligible touches, cleared.</summary>
+    internal Span<double> StartWeights(int models, int model)
+    {
         if (_weights.Length < models)
         {
             Array.Resize(ref _weights, models);

@@ -60,26 +60,24 @@ public static class AttributionModels
         var order = weighed.StartOrder(touches.Count);
         TimeOrder(touches, order);
         var since = journey.ConversionAt.AddDays(-options.LookbackDays);
-        var eligible = 0;
         foreach (var i in order)
         {
             if (LeftOutReason(touches[i], journey.ConversionAt, since, options) is null)
             {
                 weighed.AddEligible(i);
-                eligible++;
             }
         }
 
-        if (eligible == 0)
+        if (weighed.Eligible.IsEmpty)
         {
             return weighed;
         }
 
         var eligibleTouches = new EligibleTouches(touches, weighed.Eligible);
-        var milestones = Milestones.Of(eligibleTouches, journey);
+        var milestones = weighed.Found(Milestones.Of(eligibleTouches, journey));
         for (var m = 0; m < models.Count; m++)
         {
-            WeighModel(models[m], eligibleTouches, milestones, journey.ConversionAt, options.HalfLifeDays, weighed.StartWeights(models.Count, m, milestones));
+            WeighModel(models[m], eligibleTouches, milestones, journey.ConversionAt, options.HalfLifeDays, weighed.StartWeights(models.Count, m));
         }
 
         return weighed;

@@ -148,15 +148,6 @@ public sealed class JourneyQueries(NpgsqlDataSource dataSource)
               ,
               deals as (select null::uuid as lead_id, null::text[] as deal_ids, null::numeric[] as amounts, null::text[] as currencies, null::int[] as lead_counts where false)
               """;
-        // A conversion at lead needs no milestone to find its touches: the second statement leaves the outcomes alone.
-        var touchConversions = conversion == Stages.Lead
-            ? """
-              c as (
-                  select l.lead_id, l.created_event_id, l.created_occurred_at as converted_at
-                  from leads l
-                  where l.merged_into is null and l.created_event_id is not null and l.created_occurred_at >= @from and l.created_occurred_at < @to)
-              """
-            : withMilestones + conversions;
         var group = groupColumn == channelColumn ? "null::text" : "t." + groupColumn;
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -188,8 +179,11 @@ public sealed class JourneyQueries(NpgsqlDataSource dataSource)
             }
         }
 
+        // The same conversions: at lead, Postgres removes the unused left join to the milestones (unique per lead), so this
+        // statement reads no outcome.
         await using var touches = Command($"""
-            with {touchConversions}
+            with {withMilestones}
+            {conversions}
             select t.lead_id, t.occurred_at, coalesce(t.event_id = c.created_event_id, false), t.{channelColumn}, {group}, t.event_id
             from c join touches t on t.lead_id = c.lead_id
                 and t.occurred_at <= c.converted_at and t.occurred_at >= c.converted_at - make_interval(days => @lookback)
