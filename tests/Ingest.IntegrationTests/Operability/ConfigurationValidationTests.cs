@@ -39,24 +39,7 @@ public sealed class ConfiguredCollector(string environment, IReadOnlyDictionary<
             }
         }
 
-        // WebApplicationFactory can lose a race with the entry point's own failing start and report the disposed service
-        // provider instead of the failure (dotnet/aspnetcore#33494): such an answer is asked again, five times at most.
-        for (var attempt = 1; ; attempt++)
-        {
-            using var factory = new ConfiguredCollector(environment, settings);
-            try
-            {
-                _ = factory.Server;
-                return null;
-            }
-            catch (ObjectDisposedException) when (attempt < 5)
-            {
-            }
-            catch (Exception ex)
-            {
-                return ex.ToString();
-            }
-        }
+        return Ingest.Testing.StartFailure.Of(() => new ConfiguredCollector(environment, settings), static factory => _ = factory.Server)?.ToString();
     }
 }
 
